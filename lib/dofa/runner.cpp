@@ -1,0 +1,90 @@
+#include "runner.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "error.h"
+#include "model_impl.h"
+
+namespace dofa {
+
+Runner::Runner(std::shared_ptr<const Model> model, int level) : model_(std::move(model)) {
+  if (!model_) throw Error("Runner: no model");
+  int l = level < 0 ? model_->num_levels() - 1 : level;
+  model_->level(l);  // range check
+  wanted_.store(l);
+  active_.store(l);
+  if (model_->materialize() == Materialize::Lazy) {
+    // The first level is needed now; build it in the foreground.
+    const auto& impl = model_->impl();
+    if (!impl.ready(l)) std::atomic_store(&impl.levels[l], impl.build(l));
+  }
+  int max_r = 0;
+  for (int i = 0; i < model_->num_levels(); ++i) max_r = std::max(max_r, model_->level(i).arch.r);
+  input_.resize(size_t(model_->spec().in_channels) * max_r * max_r);
+}
+
+Runner::~Runner() = default;
+
+void Runner::switch_to(int level) {
+  model_->level(level);  // range check, throws
+  if (model_->materialize() == Materialize::Lazy) model_->impl().request(level);
+  wanted_.store(level, std::memory_order_release);
+}
+
+int Runner::active_level() const {
+  int want = wanted_.load(std::memory_order_acquire);
+  if (model_->materialize() != Materialize::Lazy || model_->impl().ready(want)) return want;
+  return active_.load(std::memory_order_acquire);
+}
+
+int Runner::resolution() const { return model_->level(active_level()).arch.r; }
+
+Classification Runner::classify(const ImageView& image, int top_k) {
+  const int level = active_level();  // read once: the whole frame runs on it
+  const int r = model_->level(level).arch.r;
+  preprocess(image, model_->spec(), r, input_.data());
+  return classify_input(input_.data(), level, top_k);
+}
+
+Classification Runner::classify_input(const float* chw, int level, int top_k) {
+  c10::InferenceMode guard;
+  const auto& impl = model_->impl();
+  const LevelInfo& info = model_->level(level);
+  const int r = info.arch.r;
+  at::Tensor x = at::from_blob(const_cast<float*>(chw), {1, model_->spec().in_channels, r, r}, at::kFloat);
+
+  auto t0 = std::chrono::steady_clock::now();
+  at::Tensor logits;
+  if (impl.options.materialize == Materialize::None) {
+    ForwardOptions fo;
+    fo.stats = impl.stats(level);
+    logits = impl.net->forward(x, info.arch, fo);
+  } else {
+    std::shared_ptr<const Level> l = impl.ready(level);
+    if (!l) throw Error("level " + std::to_string(level) + " is not built yet");
+    logits = l->forward(x);
+  }
+  Classification c;
+  c.infer_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  c.level = level;
+  active_.store(level, std::memory_order_release);
+
+  at::Tensor p = at::softmax(logits[0], 0);
+  const int k = std::max(1, std::min<int>(top_k, int(p.size(0))));
+  auto top = at::topk(p, k);
+  const float* vals = std::get<0>(top).data_ptr<float>();
+  const int64_t* ids = std::get<1>(top).data_ptr<int64_t>();
+  for (int i = 0; i < k; ++i) {
+    c.top_ids.push_back(int(ids[i]));
+    c.top_scores.push_back(vals[i]);
+  }
+  c.class_id = c.top_ids[0];
+  c.confidence = c.top_scores[0];
+  return c;
+}
+
+}  // namespace dofa

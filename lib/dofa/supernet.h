@@ -1,0 +1,83 @@
+// The elastic MobileNetV3 supernet with OFA's semantics (ofa-facts §1-§2), run
+// dynamically for any arch (internal: ATen types). Autograd-capable: training
+// runs through forward() in Train mode.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "arch.h"
+#include "level_bn.h"
+#include "spec.h"
+#include "torchfile.h"
+
+namespace dofa {
+
+enum class BnMode {
+  Train,      // batch statistics, running statistics updated (sliced, in place)
+  Eval,       // given per-level statistics, or the supernet's own sliced
+  Calibrate,  // batch statistics; OFA's averaged statistics accumulated (ofa-facts §4)
+};
+
+// OFA's set_running_statistics meters: per BN the batch-size-weighted average
+// of per-batch means and of per-batch (biased) variances.
+class BnCalibration {
+ public:
+  void update(const std::string& bn, const at::Tensor& mean, const at::Tensor& var, int64_t n);
+  BnStats result() const;  // "<bn>.running_mean" / "<bn>.running_var"
+  int64_t count(const std::string& bn) const;
+
+ private:
+  struct Meter {
+    at::Tensor mean_sum, var_sum;
+    int64_t count = 0;
+  };
+  std::map<std::string, Meter> meters_;
+};
+
+struct ForwardOptions {
+  BnMode mode = BnMode::Eval;
+  const BnStats* stats = nullptr;      // Eval: per-level statistics
+  BnCalibration* calibration = nullptr;  // Calibrate
+  bool channels_last = false;          // run in the channels-last memory format
+};
+
+class Supernet {
+ public:
+  // Checks every key and shape of the spec (num_batches_tracked optional).
+  Supernet(const Spec& spec, TensorMap weights);
+  static Supernet load(const Spec& spec, const std::string& path);
+  // Random weights for latency work and tests (seeded; BN statistics random too).
+  static Supernet random(const Spec& spec, uint64_t seed);
+  // "random[:SEED]" or a weights file; "" = the spec's weights file.
+  static Supernet open(const Spec& spec, const std::string& weights);
+
+  at::Tensor forward(const at::Tensor& x, const Arch& a, const ForwardOptions& o = {}) const;
+
+  // A depthwise kernel of `mid` channels and size k: centre crop and the
+  // block's transform matrices, largest to smallest (ofa-facts §2.2).
+  at::Tensor active_kernel(const SuperBlock& b, int mid, int k) const;
+  // The supernet's own BN statistics sliced to an arch (as get_active_subnet copies them).
+  BnStats own_bn_stats(const Arch& a) const;
+
+  const at::Tensor& w(const std::string& key) const;  // throws naming the key
+  const TensorMap& weights() const { return weights_; }
+  TensorMap& weights() { return weights_; }
+  const Spec& spec() const { return spec_; }
+  const std::string& sha256() const { return sha256_; }  // of the file; "" for random weights
+  void set_sha256(std::string s) { sha256_ = std::move(s); }
+
+ private:
+  at::Tensor bn(const at::Tensor& x, const std::string& name, int channels, const ForwardOptions& o) const;
+
+  Spec spec_;
+  TensorMap weights_;
+  std::string sha256_;
+};
+
+at::Tensor activate(const at::Tensor& x, Act a);
+
+}  // namespace dofa

@@ -1,0 +1,267 @@
+// dofa bench: machine-readable benchmarks of the engine.
+//   switch  switch latency while another thread classifies, first-frame ratio, dropped frames
+//   levels  batch-1 latency of materialised levels against the dynamic supernet forward
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "cli.h"
+#include "error.h"
+#include "flops.h"
+#include "json_reader.h"
+#include "level.h"
+#include "model_impl.h"
+#include "runner.h"
+#include "system_info.h"
+
+namespace dofa::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = size_t(std::min<double>(v.size() - 1, std::max(0.0, std::ceil(p / 100.0 * v.size()) - 1)));
+  return v[i];
+}
+
+double rss_mb() {
+  std::ifstream f("/proc/self/status");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0;
+}
+
+// Dynamic-OFA's six published levels (UoS-EEC/DynamicOFA runtime_demo nets_6.pickle; ofa-facts §8.4).
+const char* const kNets6[] = {
+    "r176-d32322-k5777.3557.7753.5337.3377-e6446.4364.6446.4646.4334",
+    "r176-d32332-k7357.7357.5753.5335.3337-e6444.4666.3346.4663.4333",
+    "r192-d33333-k5573.7773.7775.7773.7777-e3434.4443.4433.4444.4444",
+    "r208-d23334-k7353.5733.5557.7755.3337-e6633.4433.6444.6446.4633",
+    "r224-d24443-k5337.7333.7535.7573.7757-e6643.4663.4634.6666.4446",
+    "r224-d44444-k5555.5773.5777.7755.7555-e6666.6646.6466.6666.6663",
+};
+
+void print_or_json(const Options& o, JsonWriter& w, const std::string& text) {
+  if (o.flag("json")) std::fputs(w.str().c_str(), stdout);
+  else std::fputs(text.c_str(), stdout);
+}
+
+int bench_switch(const Options& o) {
+  Spec spec = load_spec(o);
+  const int threads = o.get_int("threads", 1);
+  const int n_levels = o.get_int("levels", 8), n_switches = o.get_int("switches", 10000);
+  const int interval_us = o.get_int("interval-us", 1000), r = o.get_int("resolution", 160);
+  if (n_levels < 2 || n_switches < 1) throw Error("--levels must be >= 2 and --switches >= 1");
+  set_threads(threads);
+
+  ModelOptions mo;
+  mo.spec = spec.path;
+  mo.weights = o.get("weights", "random:1");
+  for (int i = 0; i < n_levels; ++i) {
+    Arch a = Arch::random(spec, 100 + i);
+    a.r = r;
+    mo.archs.push_back(a.to_text());
+  }
+  auto model = Model::load(mo);
+  Runner runner(model, 0);
+
+  // Steady median per level, each level run on its own.
+  const int c = spec.in_channels;
+  std::vector<uint8_t> image(size_t(r) * r * 3, 128);
+  ImageView view{image.data(), r, r, size_t(r) * 3, PixelFormat::RGB};
+  std::vector<double> steady(n_levels);
+  for (int l = 0; l < n_levels; ++l) {
+    runner.switch_to(l);
+    std::vector<double> t;
+    for (int i = 0; i < 15; ++i) t.push_back(runner.classify(view).infer_ms);
+    steady[l] = percentile(t, 50);
+  }
+  (void)c;
+
+  std::atomic<bool> stop{false};
+  std::atomic<long> frames{0}, dropped{0};
+  std::vector<double> first_ratio;
+  std::thread classifier([&] {
+    set_threads(threads);  // applied in this thread too
+    int prev = -1;
+    while (!stop.load()) {
+      try {
+        Classification res = runner.classify(view);
+        if (res.level < 0 || res.level >= n_levels || res.class_id < 0) ++dropped;
+        if (prev >= 0 && res.level != prev) first_ratio.push_back(res.infer_ms / steady[res.level]);
+        prev = res.level;
+        ++frames;
+      } catch (const std::exception&) {
+        ++dropped;
+      }
+    }
+  });
+
+  std::mt19937 rng(7);
+  std::vector<double> switch_us;
+  switch_us.reserve(n_switches);
+  auto t_run = Clock::now();
+  for (int i = 0; i < n_switches; ++i) {
+    int to = std::uniform_int_distribution<int>(0, n_levels - 1)(rng);
+    auto t0 = Clock::now();
+    runner.switch_to(to);
+    switch_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    std::this_thread::sleep_for(std::chrono::microseconds(interval_us));
+  }
+  stop = true;
+  classifier.join();
+  const double run_s = ms_since(t_run) / 1000.0;
+
+  JsonWriter w;
+  w.begin_object().key("bench").value("switch").key("spec").value(spec.name);
+  w.key("weights").value(mo.weights).key("resolution").value(r).key("levels").value(n_levels);
+  w.key("threads").value(threads).key("materialize").value("all");
+  w.key("switches").value(n_switches).key("frames").value((long long)frames.load());
+  w.key("run_s").value(run_s);
+  w.key("switch_p50_us").value(percentile(switch_us, 50)).key("switch_p99_us").value(percentile(switch_us, 99));
+  w.key("switch_max_us").value(percentile(switch_us, 100));
+  w.key("first_frames").value((long long)first_ratio.size());
+  w.key("first_frame_ratio_p50").value(percentile(first_ratio, 50));
+  w.key("first_frame_ratio_p99").value(percentile(first_ratio, 99));
+  w.key("frames_dropped").value((long long)dropped.load());
+  w.key("steady_median_ms").begin_array();
+  for (double s : steady) w.value(s);
+  w.end_array();
+  w.key("system").raw(system_info_json(system_info()));
+  w.end_object();
+
+  char text[512];
+  std::snprintf(text, sizeof text,
+                "switch: %d switches, %ld frames over %.1f s (%d levels, r=%d, %d thread(s))\n"
+                "  switch p50 %.3f us, p99 %.3f us\n  first frame after a switch / steady median: p50 %.3f, p99 %.3f "
+                "(%zu frames)\n  frames dropped: %ld\n",
+                n_switches, frames.load(), run_s, n_levels, r, threads, percentile(switch_us, 50),
+                percentile(switch_us, 99), percentile(first_ratio, 50), percentile(first_ratio, 99),
+                first_ratio.size(), dropped.load());
+  print_or_json(o, w, text);
+  return 0;
+}
+
+int bench_levels(const Options& o) {
+  Spec spec = load_spec(o);
+  const int threads = o.get_int("threads", 1), runs = o.get_int("runs", 20);
+  if (runs < 1) throw Error("--runs must be >= 1");
+  set_threads(threads);
+  Supernet net = Supernet::open(spec, o.get("weights", "random:1"));
+  const double rss_supernet = rss_mb();
+
+  std::vector<std::pair<std::string, Arch>> archs;
+  if (o.has("arch")) {
+    archs.push_back({"arch", load_arch(o, spec)});
+  } else {
+    archs.push_back({"max", Arch::max(spec)});
+    archs.push_back({"min", Arch::min(spec)});
+    if (spec.name == "ofa-mbv3-w12")
+      for (int i = 0; i < 6; ++i) archs.push_back({"nets6_L" + std::to_string(i), Arch::parse(kNets6[i], spec)});
+  }
+
+  JsonWriter w;
+  w.begin_object().key("bench").value("levels").key("spec").value(spec.name);
+  w.key("weights").value(o.get("weights", "random:1")).key("threads").value(threads).key("runs").value(runs);
+  w.key("levels").begin_array();
+  std::string text = "levels: batch 1, " + std::to_string(threads) + " thread(s), median of " +
+                     std::to_string(runs) + " runs (ms)\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-10s %-64s %8s %8s %8s %8s %7s\n", "name", "arch", "level", "dyn-nchw",
+                "dyn-cl", "level-p90", "speedup");
+  text += line;
+  double min_speedup = 1e9;
+  std::vector<std::unique_ptr<Level>> keep;  // all levels resident, as a Model holds them
+  for (const auto& [name, arch] : archs) {
+    keep.push_back(std::make_unique<Level>(net, arch, nullptr));
+    const Level& level = *keep.back();
+    at::Tensor x = at::randn({1, spec.in_channels, arch.r, arch.r});
+    ForwardOptions nchw, cl;
+    cl.channels_last = true;
+    std::vector<double> t_level, t_nchw, t_cl;
+    c10::InferenceMode guard;
+    for (int i = 0; i < runs + 3; ++i) {  // round-robin so load hits all three alike; 3 warm-up rounds
+      auto t0 = Clock::now();
+      level.forward(x);
+      double a = ms_since(t0);
+      t0 = Clock::now();
+      net.forward(x, arch, nchw);
+      double b = ms_since(t0);
+      t0 = Clock::now();
+      net.forward(x, arch, cl);
+      double c = ms_since(t0);
+      if (i < 3) continue;
+      t_level.push_back(a), t_nchw.push_back(b), t_cl.push_back(c);
+    }
+    const double speedup = percentile(t_nchw, 50) / percentile(t_level, 50);
+    min_speedup = std::min(min_speedup, speedup);
+    NetCost cost = net_cost(spec, arch);
+    auto stat = [&w](const char* key, const std::vector<double>& t) {
+      w.key(key).begin_object().key("median_ms").value(percentile(t, 50)).key("p90_ms").value(percentile(t, 90));
+      w.end_object();
+    };
+    w.begin_object().key("name").value(name).key("arch").value(arch.to_text());
+    w.key("mflops").value(cost.mflops).key("params").value(cost.params);
+    w.key("level_mb").value(double(level.bytes()) / (1 << 20));
+    stat("materialised", t_level);
+    stat("dynamic_nchw", t_nchw);
+    stat("dynamic_channels_last", t_cl);
+    w.key("speedup_vs_dynamic_nchw").value(speedup);
+    w.end_object();
+    std::snprintf(line, sizeof line, "  %-10s %-64s %8.2f %8.2f %8.2f %8.2f %6.2fx\n", name.c_str(),
+                  arch.to_text().c_str(), percentile(t_level, 50), percentile(t_nchw, 50), percentile(t_cl, 50),
+                  percentile(t_level, 90), speedup);
+    text += line;
+  }
+  w.end_array();
+  const double rss = rss_mb();
+  w.key("min_speedup_vs_dynamic_nchw").value(min_speedup);
+  w.key("rss_mb").value(rss).key("rss_mb_supernet").value(rss_supernet);
+  w.key("system").raw(system_info_json(system_info()));
+  w.end_object();
+  std::snprintf(line, sizeof line, "  min speed-up %.2fx; RSS %.0f MB (%.0f MB with the supernet alone)\n",
+                min_speedup, rss, rss_supernet);
+  text += line;
+  print_or_json(o, w, text);
+  return 0;
+}
+
+}  // namespace
+
+int cmd_bench(const std::vector<std::string>& args) {
+  Options o(args,
+            {"spec", "weights", "threads", "runs", "arch", "levels", "switches", "interval-us", "resolution"},
+            {"json"});
+  const std::string what = o.positional().empty() ? "" : o.positional()[0];
+  if (o.help() || what.empty()) {
+    std::printf(
+        "usage: dofa bench switch|levels [--json] [--spec S] [--weights W] [--threads N]\n"
+        "  switch  a Model of --levels (8) random archs at --resolution (160) with random weights;\n"
+        "          --switches (10000) switches between random levels, --interval-us (1000) apart,\n"
+        "          while another thread classifies. Reports switch_p50_us, switch_p99_us,\n"
+        "          first_frame_ratio_p99 (first frame after a switch / that level's steady median)\n"
+        "          and frames_dropped.\n"
+        "  levels  batch-1 latency (median, p90) of max, min and Dynamic-OFA's nets_6 archs (or --arch):\n"
+        "          the materialised level, the dynamic supernet forward with views in NCHW (as OFA\n"
+        "          runs it) and in channels-last, measured round-robin in one run (--runs 20); rss_mb.\n"
+        "  Default spec %s, weights random:1, 1 thread.\n",
+        kDefaultModel);
+    return what.empty() && !o.help() ? 2 : 0;
+  }
+  if (what == "switch") return bench_switch(o);
+  if (what == "levels") return bench_levels(o);
+  throw Error("unknown benchmark '" + what + "', expected switch or levels");
+}
+
+}  // namespace dofa::cli

@@ -1,0 +1,59 @@
+// dofa: the command-line front end of libdofa (design time, benchmarks, tools).
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "system_info.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(const std::vector<std::string>&);
+  const char* summary;
+};
+
+const Command kCommands[] = {
+    {"info", dofa::cli::cmd_info, "system and model information (--system, --spec)"},
+    {"flops", dofa::cli::cmd_flops, "multiply-adds and parameters of a sub-network"},
+    {"infer", dofa::cli::cmd_infer, "run a tensor file through a sub-network, write the logits"},
+    {"export", dofa::cli::cmd_export, "write a static sub-network: OFA net.config + state_dict"},
+    {"import-ofa", dofa::cli::cmd_import_ofa, "convert an official OFA checkpoint to a weights file"},
+    {"bench", dofa::cli::cmd_bench, "benchmarks: switch, levels (JSON with --json)"},
+};
+
+void usage(FILE* f) {
+  std::fprintf(f, "usage: dofa COMMAND [OPTIONS]   (dofa COMMAND --help for its options)\n\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(f, "  %-11s %s\n", c.name, c.summary);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    usage(stdout);
+    return 0;
+  }
+  for (const auto& c : kCommands) {
+    if (name != c.name) continue;
+    try {
+      dofa::set_threads(1);  // commands that want more set them from --threads
+      return c.run(std::vector<std::string>(argv + 2, argv + argc));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "dofa %s: error: %s\n", c.name, e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "dofa: unknown command '%s'\n", name.c_str());
+  usage(stderr);
+  return 2;
+}
