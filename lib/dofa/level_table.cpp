@@ -17,10 +17,6 @@ namespace {
 
 constexpr int kSchema = 1;
 
-std::string required_string(const JsonValue& parent, const std::string& key) {
-  return parent[key].as_string();
-}
-
 // A percentage, or -1 when the file holds null (not measured).
 double percent_or_unmeasured(const JsonValue& v) {
   if (v.is_null()) return -1;
@@ -125,13 +121,13 @@ Provenance parse_provenance(const JsonValue& p, const std::string& source) {
     if (!is_sha256_hex(out.weights_sha256))
       sha.fail("expected 64 lower-case hex digits, got '" + out.weights_sha256 + "'");
   }
-  out.libtorch = required_string(p, "libtorch");
-  out.device = required_string(p, "device");
+  out.libtorch = p["libtorch"].as_string();
+  out.device = p["device"].as_string();
   out.threads = p["threads"].as_int();
   if (out.threads < 1) p["threads"].fail("expected a positive integer");
-  out.blas = required_string(p, "blas");
-  out.date = required_string(p, "date");
-  out.data = required_string(p, "data");
+  out.blas = p["blas"].as_string();
+  out.date = p["date"].as_string();
+  out.data = p["data"].as_string();
   return out;
 }
 

@@ -29,7 +29,7 @@ int cmd_flops(const std::vector<std::string>& args) {
     std::cout << kUsage;
     return 0;
   }
-  if (!o.positional().empty()) throw Error("dofa flops: unexpected argument '" + o.positional()[0] + "'\n" + kUsage);
+  if (!o.positional().empty()) throw Error("unexpected argument '" + o.positional()[0] + "' (see --help)");
   const Spec spec = load_spec(o);
   const Arch arch = load_arch(o, spec);
   const NetCost cost = net_cost(spec, arch);

@@ -147,7 +147,7 @@ int cmd_info(const std::vector<std::string>& args) {
     std::cout << kUsage;
     return 0;
   }
-  if (!o.positional().empty()) throw Error("dofa info: unexpected argument '" + o.positional()[0] + "'\n" + kUsage);
+  if (!o.positional().empty()) throw Error("unexpected argument '" + o.positional()[0] + "' (see --help)");
   const bool both_default = !o.flag("system") && !o.has("spec");
   const bool show_system = both_default || o.flag("system");
   const bool show_spec = both_default || o.has("spec");
