@@ -186,9 +186,9 @@ START_TEST(python_zip_files) {
   ck_assert(m.count("shared.window") && m.count("1.num_batches_tracked"));
   assert_same(m["shared.window"], floats({5, 6, 9, 10}, {2, 2}), "shared.window");
   // The two gaps of LibTorch 1.13 get a clear message.
-  DOFA_ASSERT_ERROR(dofa::load_tensors(fx("zip_one_entry.pt")), fx("zip_one_entry.pt").c_str(), "one-entry dict");
-  DOFA_ASSERT_ERROR(dofa::load_tensors(fx("zip_ordered_dict.pt")), fx("zip_ordered_dict.pt").c_str(),
-                    "OrderedDict");
+  const std::string one = fx("zip_one_entry.pt"), ordered = fx("zip_ordered_dict.pt");
+  DOFA_ASSERT_ERROR(dofa::load_tensors(one), one.c_str(), "one-entry dict");
+  DOFA_ASSERT_ERROR(dofa::load_tensors(ordered), ordered.c_str(), "OrderedDict");
   ck_assert(!dofa::is_legacy_torch_file(fx("zip_dict.pt")));
 }
 END_TEST

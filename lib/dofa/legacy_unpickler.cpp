@@ -1,7 +1,9 @@
 #include "legacy_unpickler.h"
 
+#include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <set>
 #include <unordered_map>
 
@@ -50,14 +52,14 @@ struct Node {
   double real = 0;
   std::string text;  // String; BigInt payload; Global name
   Global global = Global::OrderedDict;
-  std::vector<std::shared_ptr<Node>> items;
-  std::vector<std::pair<std::shared_ptr<Node>, std::shared_ptr<Node>>> entries;
+  std::vector<Node*> items;  // edges are plain pointers: the Reader owns every node,
+  std::vector<std::pair<Node*, Node*>> entries;  // so hostile self-references cannot leak
   bool ordered = false;  // a collections.OrderedDict
   std::shared_ptr<Storage> storage;
   int64_t offset = 0;
   std::vector<int64_t> sizes, strides;
 };
-using NodePtr = std::shared_ptr<Node>;
+using NodePtr = Node*;
 
 const char* node_kind_name(Node::Kind k) {
   switch (k) {
@@ -75,12 +77,6 @@ const char* node_kind_name(Node::Kind k) {
     case Node::Kind::Tensor: return "tensor";
   }
   return "?";
-}
-
-NodePtr make(Node::Kind k) {
-  auto n = std::make_shared<Node>();
-  n->kind = k;
-  return n;
 }
 
 class Reader {
@@ -128,6 +124,12 @@ class Reader {
   // Runs one pickle up to its STOP and returns the object.
   NodePtr pickle();
 
+  NodePtr make(Node::Kind k) {
+    nodes_.push_back(std::make_unique<Node>());
+    nodes_.back()->kind = k;
+    return nodes_.back().get();
+  }
+
   // Storages by key, shared by all pickles of the file.
   std::map<std::string, std::shared_ptr<Storage>> storages;
 
@@ -151,7 +153,7 @@ class Reader {
     if (stack_.size() <= floor()) fail("corrupt pickle: stack underflow");
     return stack_.back();
   }
-  void push(NodePtr n) { stack_.push_back(std::move(n)); }
+  void push(NodePtr n) { stack_.push_back(n); }
   void memo_put(uint32_t i) { memo_[i] = top(); }
   NodePtr memo_get(uint32_t i) {
     auto it = memo_.find(i);
@@ -171,6 +173,7 @@ class Reader {
   std::vector<NodePtr> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint32_t, NodePtr> memo_;
+  std::vector<std::unique_ptr<Node>> nodes_;
 };
 
 NodePtr Reader::global(const std::string& module, const std::string& name) {
@@ -455,10 +458,10 @@ class Converter {
 
   LegacyValuePtr convert(const NodePtr& n, int depth) {
     if (depth > kMaxNesting) r_.fail_file("object nested deeper than " + std::to_string(kMaxNesting) + " levels");
-    auto it = done_.find(n.get());
+    auto it = done_.find(n);
     if (it != done_.end()) return it->second;
-    if (active_.count(n.get())) r_.fail_file("a recursive (self-containing) object is refused");
-    active_.insert(n.get());
+    if (active_.count(n)) r_.fail_file("a recursive (self-containing) object is refused");
+    active_.insert(n);
     auto v = std::make_shared<LegacyValue>();
     switch (n->kind) {
       case Node::Kind::None: v->kind = LegacyValue::Kind::None; break;
@@ -495,8 +498,8 @@ class Converter {
       case Node::Kind::Global: r_.fail_file("a bare class or function object (" + n->text + ") is refused");
       case Node::Kind::Storage: r_.fail_file("a bare storage (not inside a tensor) is refused");
     }
-    active_.erase(n.get());
-    done_[n.get()] = v;
+    active_.erase(n);
+    done_[n] = v;
     return v;
   }
 
@@ -572,7 +575,7 @@ LegacyValuePtr parse_legacy_torch(const std::string& bytes, const std::string& o
   const Node* little = nullptr;
   if (sys_info->kind == Node::Kind::Dict)
     for (const auto& [k, v] : sys_info->entries)
-      if (k->kind == Node::Kind::String && k->text == "little_endian") little = v.get();
+      if (k->kind == Node::Kind::String && k->text == "little_endian") little = v;
   if (!little || little->kind != Node::Kind::Bool)
     r.fail_file("sys_info lacks little_endian (expected a legacy torch.save header)");
   if (!little->boolean) r.fail_file("big-endian file (sys_info little_endian is False); only little-endian is supported");

@@ -19,9 +19,32 @@ at::Tensor store(const at::Tensor& t, bool channels_last) {
 
 }  // namespace
 
+namespace {
+
+at::Tensor activate_inplace(at::Tensor x, Act a) {
+  switch (a) {
+    case Act::Relu: return at::relu_(x);
+    case Act::HSwish: return at::hardswish_(x);
+    case Act::HSigmoid: return at::hardsigmoid_(x);
+    case Act::None: return x;
+  }
+  return x;
+}
+
+}  // namespace
+
 at::Tensor Level::Conv::run(const at::Tensor& x) const {
-  at::Tensor y = at::conv2d(x, w, b, {stride, stride}, {pad, pad}, {1, 1}, groups);
-  return activate(y, act);
+  at::Tensor y;
+  if (wt.defined() && x.is_contiguous(at::MemoryFormat::ChannelsLast)) {
+    // A pointwise conv on a channels-last map is a GEMM: [N*H*W, Cin] x [Cin, Cout].
+    // Calling BLAS directly skips the convolution dispatch and im2col.
+    const int64_t n = x.size(0), h = x.size(2), wd = x.size(3);
+    at::Tensor rows = x.permute({0, 2, 3, 1}).view({n * h * wd, x.size(1)});
+    y = at::addmm(b, rows, wt).view({n, h, wd, wt.size(1)}).permute({0, 3, 1, 2});
+  } else {
+    y = at::conv2d(x, w, b, {stride, stride}, {pad, pad}, {1, 1}, groups);
+  }
+  return activate_inplace(y, act);
 }
 
 Level::Level(const Supernet& net, const Arch& arch, const BnStats* stats, bool channels_last)
@@ -55,6 +78,8 @@ Level::Level(const Supernet& net, const Arch& arch, const BnStats* stats, bool c
     cv.pad = int(w.size(2) / 2);
     cv.groups = groups;
     cv.act = act;
+    if (w.size(2) == 1 && w.size(3) == 1 && stride == 1 && groups == 1 && channels_last_)
+      cv.wt = cv.w.reshape({cv.w.size(0), cv.w.size(1)}).t().contiguous();
     return cv;
   };
 

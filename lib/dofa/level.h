@@ -32,6 +32,7 @@ class Level {
  private:
   struct Conv {
     at::Tensor w, b;
+    at::Tensor wt;  // 1x1 stride-1 convs: [Cin, Cout], run as one GEMM over pixels
     int stride = 1, pad = 0, groups = 1;
     Act act = Act::None;
     at::Tensor run(const at::Tensor& x) const;

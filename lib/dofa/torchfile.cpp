@@ -69,15 +69,15 @@ TensorMap tensors_from_ivalue(const c10::IValue& v, const std::string& path) {
   for (const auto& e : dict)
     if (e.key().isString() && e.key().toStringRef() == "state_dict") {
       if (!e.value().isGenericDict())
-        throw Error(path + ": 'state_dict' is " + ivalue_kind(e.value()) + "; expected a dict of tensors");
-      return tensors_from_ivalue(e.value(), path + " state_dict");
+        throw Error(path + ": 'state_dict': expected a dict of tensors, got " + ivalue_kind(e.value()));
+      return tensors_from_ivalue(e.value(), path + ": state_dict");
     }
   TensorMap out;
   for (const auto& e : dict) {
-    if (!e.key().isString()) throw Error(path + ": a key is " + ivalue_kind(e.key()) + "; expected a string");
+    if (!e.key().isString()) throw Error(path + ": expected string keys, got " + ivalue_kind(e.key()));
     const std::string& k = e.key().toStringRef();
     if (!e.value().isTensor())
-      throw Error(path + ": '" + k + "' is " + ivalue_kind(e.value()) + "; expected a tensor");
+      throw Error(path + ": '" + k + "': expected a tensor, got " + ivalue_kind(e.value()));
     out[k] = e.value().toTensor();
   }
   return out;
@@ -92,14 +92,13 @@ std::string head_of(const std::string& path) {
 
 LegacyCheckpoint checkpoint_from_legacy(const LegacyValue& top, const std::string& path) {
   if (top.kind != LegacyValue::Kind::Dict)
-    throw Error(path + ": the saved object is a " + top.kind_name() +
-                "; expected a dict of tensors or a dict with 'state_dict'");
+    throw Error(path + ": expected a dict of tensors or a dict with 'state_dict', got " + top.kind_name());
   LegacyCheckpoint ck;
   const LegacyValue* sd = top.find("state_dict");
   std::string where = "";
   if (sd) {
     if (sd->kind != LegacyValue::Kind::Dict)
-      throw Error(path + ": 'state_dict' is a " + sd->kind_name() + "; expected a dict of tensors");
+      throw Error(path + ": 'state_dict': expected a dict of tensors, got " + sd->kind_name());
     where = "state_dict";
     for (const auto& [k, v] : top.entries) {
       if (k->kind == LegacyValue::Kind::String && k->text == "state_dict") continue;
@@ -111,10 +110,10 @@ LegacyCheckpoint checkpoint_from_legacy(const LegacyValue& top, const std::strin
   auto name = [&](const std::string& k) { return where.empty() ? "'" + k + "'" : where + "['" + k + "']"; };
   for (const auto& [k, v] : sd->entries) {
     if (k->kind != LegacyValue::Kind::String)
-      throw Error(path + ": " + (where.empty() ? "a" : where + ": a") + " key is a " + k->kind_name() +
-                  "; expected a string");
+      throw Error(path + ": " + (where.empty() ? "" : where + ": ") + "expected string keys, got " +
+                  k->kind_name());
     if (v->kind != LegacyValue::Kind::Tensor)
-      throw Error(path + ": " + name(k->text) + " is a " + v->kind_name() + "; expected a tensor");
+      throw Error(path + ": " + name(k->text) + ": expected a tensor, got " + v->kind_name());
     if (!ck.tensors.emplace(k->text, v->tensor).second)
       throw Error(path + ": " + name(k->text) + " appears twice");
   }
@@ -153,13 +152,13 @@ at::Tensor load_tensor(const std::string& path) {
   if (has_legacy_magic(bytes)) {
     LegacyValuePtr v = parse_legacy_torch(bytes, path);
     if (v->kind != LegacyValue::Kind::Tensor)
-      throw Error(path + ": the saved object is a " + v->kind_name() + "; expected a tensor");
+      throw Error(path + ": expected a tensor, got " + v->kind_name());
     return v->tensor;
   }
   if (!is_zip(bytes))
     throw Error(path + ": not a torch file (neither the zip format of torch.save nor the legacy format)");
   c10::IValue v = load_zip(path, bytes);
-  if (!v.isTensor()) throw Error(path + ": the saved object is " + ivalue_kind(v) + "; expected a tensor");
+  if (!v.isTensor()) throw Error(path + ": expected a tensor, got " + ivalue_kind(v));
   return v.toTensor();
 }
 
