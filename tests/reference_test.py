@@ -2,6 +2,7 @@
 """Checks the dofa binary against the independent Python reference
 (tests/fixtures/ofa_ref.py, python3-torch):
 
+  * the reference's key list is the official checkpoint's;
   * `dofa infer` on random supernet weights, for the max, min and three random
     sub-networks: max|dlogit| / max|logit| <= 1e-4 against the reference;
   * `dofa import-ofa` on legacy-format checkpoints: a correct one imports and
@@ -43,6 +44,19 @@ def reference(*args):
     if r.returncode != 0:
         sys.exit("ofa_ref.py %s failed:\n%s" % (args[0], r.stderr))
     return r.stdout.strip()
+
+
+def check_keys():
+    """The reference's supernet keys are exactly the official checkpoint's (tests/fixtures/ofa-mbv3-w12-keys.txt)."""
+    with open(os.path.join(os.path.dirname(REFERENCE), "ofa-mbv3-w12-keys.txt")) as f:
+        official = f.read().splitlines()[1:]  # first line: a summary
+    ours = reference("keys").splitlines()
+    if ours != official:
+        diff = [(a, b) for a, b in zip(ours, official) if a != b][:3]
+        fail("ofa_ref.py keys differ from the official list (%d vs %d lines; first differences %s)" %
+             (len(ours), len(official), diff))
+    else:
+        print("keys: %d, same names, order and shapes as the official checkpoint" % len(ours))
 
 
 def check_infer(dofa, tmp):
@@ -113,6 +127,7 @@ def main():
     dofa = sys.argv[1]
     if not os.path.exists(SPEC):
         sys.exit("spec %s not found" % SPEC)
+    check_keys()
     with tempfile.TemporaryDirectory(prefix="dofa-reference-") as tmp:
         check_infer(dofa, tmp)
         check_import_good(dofa, tmp)

@@ -37,7 +37,7 @@ enum class Global { OrderedDict, RebuildTensorV2, FloatStorage, LongStorage };
 
 struct Storage {
   std::string key;
-  at::ScalarType dtype;
+  at::ScalarType dtype = at::kFloat;
   int64_t numel = 0;
   at::Tensor data;  // set once the data section has been read
 };

@@ -61,8 +61,9 @@ int bench_switch(const Options& o) {
   Spec spec = load_spec(o);
   const int threads = o.get_int("threads", 1);
   const int n_levels = o.get_int("levels", 8), n_switches = o.get_int("switches", 10000);
-  const int interval_us = o.get_int("interval-us", 1000), r = o.get_int("resolution", 160);
-  if (n_levels < 2 || n_switches < 1) throw Error("--levels must be >= 2 and --switches >= 1");
+  const int burst = o.get_int("burst", 50), hold = o.get_int("hold-frames", 4), r = o.get_int("resolution", 160);
+  if (n_levels < 2 || n_switches < 1 || burst < 1 || hold < 2)
+    throw Error("--levels must be >= 2, --switches and --burst >= 1, --hold-frames >= 2");
   set_threads(threads);
 
   ModelOptions mo;
@@ -75,53 +76,61 @@ int bench_switch(const Options& o) {
   }
   auto model = Model::load(mo);
   Runner runner(model, 0);
-
-  // Steady median per level, each level run on its own.
-  const int c = spec.in_channels;
   std::vector<uint8_t> image(size_t(r) * r * 3, 128);
-  ImageView view{image.data(), r, r, size_t(r) * 3, PixelFormat::RGB};
-  std::vector<double> steady(n_levels);
-  for (int l = 0; l < n_levels; ++l) {
-    runner.switch_to(l);
-    std::vector<double> t;
-    for (int i = 0; i < 15; ++i) t.push_back(runner.classify(view).infer_ms);
-    steady[l] = percentile(t, 50);
-  }
-  (void)c;
+  const ImageView view{image.data(), r, r, size_t(r) * 3, PixelFormat::RGB};
 
+  // The classifier runs frames back to back and records each frame's level and time.
+  struct Frame {
+    int level;
+    double ms;
+  };
+  std::vector<Frame> log;
+  log.reserve(1 << 16);
   std::atomic<bool> stop{false};
   std::atomic<long> frames{0}, dropped{0};
-  std::vector<double> first_ratio;
   std::thread classifier([&] {
     set_threads(threads);  // applied in this thread too
-    int prev = -1;
     while (!stop.load()) {
       try {
         Classification res = runner.classify(view);
         if (res.level < 0 || res.level >= n_levels || res.class_id < 0) ++dropped;
-        if (prev >= 0 && res.level != prev) first_ratio.push_back(res.infer_ms / steady[res.level]);
-        prev = res.level;
-        ++frames;
+        else log.push_back({res.level, res.infer_ms});
       } catch (const std::exception&) {
         ++dropped;
       }
+      ++frames;
     }
   });
 
+  // Switches come in bursts between random levels, then the level holds for
+  // `hold` frames: the first of them is a first frame after a switch, the rest
+  // give each level's steady time under the same conditions, in the same run.
   std::mt19937 rng(7);
   std::vector<double> switch_us;
   switch_us.reserve(n_switches);
   auto t_run = Clock::now();
-  for (int i = 0; i < n_switches; ++i) {
-    int to = std::uniform_int_distribution<int>(0, n_levels - 1)(rng);
-    auto t0 = Clock::now();
-    runner.switch_to(to);
-    switch_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
-    std::this_thread::sleep_for(std::chrono::microseconds(interval_us));
+  while (int(switch_us.size()) < n_switches) {
+    for (int i = 0; i < burst && int(switch_us.size()) < n_switches; ++i) {
+      int to = std::uniform_int_distribution<int>(0, n_levels - 1)(rng);
+      auto t0 = Clock::now();
+      runner.switch_to(to);
+      switch_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    }
+    const long until = frames.load() + hold;
+    while (frames.load() < until) std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   stop = true;
   classifier.join();
   const double run_s = ms_since(t_run) / 1000.0;
+
+  std::vector<std::vector<double>> steady_ms(n_levels);
+  for (size_t i = 1; i < log.size(); ++i)
+    if (log[i].level == log[i - 1].level) steady_ms[log[i].level].push_back(log[i].ms);
+  std::vector<double> steady(n_levels), first_ratio;
+  for (int l = 0; l < n_levels; ++l) steady[l] = percentile(steady_ms[l], 50);
+  for (size_t i = 1; i < log.size(); ++i)
+    if (log[i].level != log[i - 1].level && steady[log[i].level] > 0)
+      first_ratio.push_back(log[i].ms / steady[log[i].level]);
 
   JsonWriter w;
   w.begin_object().key("bench").value("switch").key("spec").value(spec.name);
@@ -241,17 +250,17 @@ int bench_levels(const Options& o) {
 
 int cmd_bench(const std::vector<std::string>& args) {
   Options o(args,
-            {"spec", "weights", "threads", "runs", "arch", "levels", "switches", "interval-us", "resolution"},
+            {"spec", "weights", "threads", "runs", "arch", "levels", "switches", "burst", "hold-frames", "resolution"},
             {"json"});
   const std::string what = o.positional().empty() ? "" : o.positional()[0];
   if (o.help() || what.empty()) {
     std::printf(
         "usage: dofa bench switch|levels [--json] [--spec S] [--weights W] [--threads N]\n"
         "  switch  a Model of --levels (8) random archs at --resolution (160) with random weights;\n"
-        "          --switches (10000) switches between random levels, --interval-us (1000) apart,\n"
-        "          while another thread classifies. Reports switch_p50_us, switch_p99_us,\n"
-        "          first_frame_ratio_p99 (first frame after a switch / that level's steady median)\n"
-        "          and frames_dropped.\n"
+        "          --switches (10000) switches between random levels in bursts of --burst (50), each\n"
+        "          followed by --hold-frames (4) frames, while another thread classifies. Reports\n"
+        "          switch_p50_us, switch_p99_us, first_frame_ratio_p99 (first frame after a switch /\n"
+        "          that level's steady median in the same run) and frames_dropped.\n"
         "  levels  batch-1 latency (median, p90) of max, min and Dynamic-OFA's nets_6 archs (or --arch):\n"
         "          the materialised level, the dynamic supernet forward with views in NCHW (as OFA\n"
         "          runs it) and in channels-last, measured round-robin in one run (--runs 20); rss_mb.\n"

@@ -89,7 +89,7 @@ int cmd_import_ofa(const std::vector<std::string>& args) {
   }
   if (!problems.empty()) {
     std::string msg = ckpt + " does not match spec " + spec.name + " (" + std::to_string(problems.size()) +
-                      " problems; nothing written):";
+                      (problems.size() == 1 ? " problem" : " problems") + "; nothing written):";
     for (const auto& p : problems) msg += "\n  " + p;
     throw Error(msg);
   }
