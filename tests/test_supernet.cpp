@@ -188,10 +188,17 @@ START_TEST(test_weight_checks) {
   TensorMap w = Supernet::random(s, 1).weights();
   TensorMap missing = w;
   missing.erase("blocks.5.mobile_inverted_conv.depth_conv.conv.7to5_matrix");
-  DOFA_ASSERT_ERROR(Supernet(s, missing), "missing blocks.5.mobile_inverted_conv.depth_conv.conv.7to5_matrix [25, 25]");
+  DOFA_ASSERT_ERROR(Supernet(s, missing), "missing: blocks.5.mobile_inverted_conv.depth_conv.conv.7to5_matrix [25, 25]");
   TensorMap shaped = w;
   shaped["classifier.linear.bias"] = at::zeros({11});
-  DOFA_ASSERT_ERROR(Supernet(s, shaped), "classifier.linear.bias: shape [11], expected [10]");
+  DOFA_ASSERT_ERROR(Supernet(s, shaped), "wrong shape: classifier.linear.bias is [11], expected [10]");
+  TensorMap extra = w;
+  extra["classifier.linear.scale"] = at::ones({10});
+  extra["first_conv.bn.num_batches_tracked"] = at::zeros({}, at::kLong);  // optional, accepted
+  DOFA_ASSERT_ERROR(Supernet(s, extra), "1 problem", "unexpected: classifier.linear.scale [10]");
+  TensorMap typed = w;
+  typed["classifier.linear.bias"] = typed["classifier.linear.bias"].to(at::kDouble);
+  DOFA_ASSERT_ERROR(Supernet(s, typed), "wrong dtype: classifier.linear.bias is Double");
 }
 END_TEST
 

@@ -113,6 +113,13 @@ bool JsonValue::as_bool() const {
   return json_node_get_boolean(node_);
 }
 
+std::string JsonValue::text() const {
+  gchar* t = json_to_string(node_, false);
+  std::string s = t;
+  g_free(t);
+  return s;
+}
+
 std::string JsonValue::as_string() const {
   if (!is_string()) fail("expected a string");
   return json_node_get_string(node_);
@@ -146,6 +153,43 @@ std::string JsonValue::get(const std::string& key, const char* def) const {
 }
 
 // --- writer -----------------------------------------------------------------
+
+namespace {
+
+// json-glib's pretty printer puts every number of an array on its own line
+// (an OFA arch dict becomes 60 lines). Arrays of plain numbers go on one line. A '[' followed by a raw newline cannot sit
+// inside a JSON string, so only arrays are touched.
+std::string number_arrays_on_one_line(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == '[' && i + 1 < text.size() && text[i + 1] == '\n') {
+      size_t close = text.find(']', i);
+      std::string body = close == std::string::npos ? "" : text.substr(i + 1, close - i - 1);
+      if (!body.empty() && body.find_first_not_of("0123456789.-+eE, \n") == std::string::npos) {
+        std::string joined;
+        size_t start = 0;
+        while (start <= body.size()) {
+          size_t comma = body.find(',', start);
+          std::string item = body.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+          size_t a = item.find_first_not_of(" \n"), b = item.find_last_not_of(" \n");
+          if (a != std::string::npos) joined += (joined.empty() ? "" : ", ") + item.substr(a, b - a + 1);
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
+        out += "[" + joined + "]";
+        i = close + 1;
+        continue;
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
+}  // namespace
+
 
 struct JsonWriter::Impl {
   JsonBuilder* b = json_builder_new();
@@ -193,7 +237,7 @@ std::string JsonWriter::str(bool pretty) const {
   g_free(text);
   g_object_unref(gen);
   json_node_unref(root);
-  return out + (pretty ? "\n" : "");
+  return pretty ? number_arrays_on_one_line(out) + "\n" : out;
 }
 
 // --- files --------------------------------------------------------------------

@@ -33,6 +33,7 @@ class JsonValue {
   double as_double() const;
   bool as_bool() const;
   std::string as_string() const;
+  std::string text() const;  // this value as compact JSON text
   std::vector<int> as_int_list() const;
   std::vector<double> as_double_list() const;
   std::vector<std::string> as_string_list() const;

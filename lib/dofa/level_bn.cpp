@@ -7,7 +7,6 @@
 
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "error.h"
 #include "weight_keys.h"
@@ -17,14 +16,6 @@ namespace dofa {
 namespace {
 
 const char* const kStatSuffixes[] = {".running_mean", ".running_var"};
-
-std::string shape_text(at::IntArrayRef sizes) {
-  std::ostringstream o;
-  o << "[";
-  for (size_t i = 0; i < sizes.size(); ++i) o << (i ? ", " : "") << sizes[i];
-  o << "]";
-  return o.str();
-}
 
 // "12/first_conv.bn.running_mean" -> level 12; -1 when the prefix is not a level index.
 long level_of(const std::string& key, std::string* rest) {
@@ -76,7 +67,7 @@ std::vector<BnStats> load_level_bn(const LevelTable& table, const Spec& spec) {
         if (it == have.end()) throw Error(where + ": missing BN statistics '" + name + "'");
         const at::Tensor& t = it->second;
         if (t.dim() != 1 || t.size(0) != site.channels)
-          throw Error(where + ": " + name + " has shape " + shape_text(t.sizes()) + ", expected [" +
+          throw Error(where + ": " + name + " has shape " + c10::str(t.sizes()) + ", expected [" +
                       std::to_string(site.channels) + "]");
         if (!t.is_floating_point())
           throw Error(where + ": " + name + " has a non-floating-point type, expected float32");

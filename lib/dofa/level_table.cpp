@@ -4,7 +4,6 @@
 
 #include <glib.h>
 
-#include <cmath>
 #include <fstream>
 #include <vector>
 
@@ -38,48 +37,13 @@ bool is_sha256_hex(const std::string& s) {
   return true;
 }
 
-// Re-emits a parsed JSON value so the OFA-dict form is read by the one parser
-// that owns it (Arch::from_ofa_json).
-void copy_json(const JsonValue& v, JsonWriter& w) {
-  if (v.is_object()) {
-    w.begin_object();
-    for (const auto& k : v.keys()) {
-      w.key(k);
-      copy_json(v[k], w);
-    }
-    w.end_object();
-  } else if (v.is_array()) {
-    w.begin_array();
-    for (size_t i = 0; i < v.size(); ++i) copy_json(v.at(i), w);
-    w.end_array();
-  } else if (v.is_null()) {
-    w.null();
-  } else if (v.is_string()) {
-    w.value(v.as_string());
-  } else if (v.is_number()) {
-    double d = v.as_double();
-    if (std::floor(d) == d && std::fabs(d) < 9e15)
-      w.value((long long)d);
-    else
-      w.value(d);
-  } else {
-    w.value(v.as_bool());
-  }
-}
-
 // Parses and validates one arch field; errors name the level and the problem.
 Arch level_arch(const JsonValue& v, size_t level, const Spec& spec) {
   if (!v.is_string() && !v.is_object())
     v.fail("expected an arch in text form (r..-d..-k..-e..) or an OFA dict {\"ks\",\"e\",\"d\",\"r\"}");
   try {
     Arch a;
-    if (v.is_string()) {
-      a = Arch::from_text(v.as_string());
-    } else {
-      JsonWriter w;
-      copy_json(v, w);
-      a = Arch::from_ofa_json(w.str(false));
-    }
+    a = v.is_string() ? Arch::from_text(v.as_string()) : Arch::from_ofa_json(v.text());
     a.validate(spec);
     return a;
   } catch (const Error& e) {
@@ -128,39 +92,6 @@ Provenance parse_provenance(const JsonValue& p, const std::string& source) {
   out.blas = p["blas"].as_string();
   out.date = p["date"].as_string();
   out.data = p["data"].as_string();
-  return out;
-}
-
-// The pretty printer puts every number of an array on its own line, which
-// turns the OFA form (20 kernels, 20 expands) into 60 lines per level. Arrays
-// of plain numbers go on one line. A '[' followed by a raw newline cannot sit
-// inside a JSON string, so only arrays are touched.
-std::string number_arrays_on_one_line(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  size_t i = 0;
-  while (i < text.size()) {
-    if (text[i] == '[' && i + 1 < text.size() && text[i + 1] == '\n') {
-      size_t close = text.find(']', i);
-      std::string body = close == std::string::npos ? "" : text.substr(i + 1, close - i - 1);
-      if (!body.empty() && body.find_first_not_of("0123456789.-+eE, \n") == std::string::npos) {
-        std::string joined;
-        size_t start = 0;
-        while (start <= body.size()) {
-          size_t comma = body.find(',', start);
-          std::string item = body.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-          size_t a = item.find_first_not_of(" \n"), b = item.find_last_not_of(" \n");
-          if (a != std::string::npos) joined += (joined.empty() ? "" : ", ") + item.substr(a, b - a + 1);
-          if (comma == std::string::npos) break;
-          start = comma + 1;
-        }
-        out += "[" + joined + "]";
-        i = close + 1;
-        continue;
-      }
-    }
-    out += text[i++];
-  }
   return out;
 }
 
@@ -250,7 +181,7 @@ std::string LevelTable::to_json() const {
   }
   w.end_array();
   w.end_object();
-  return number_arrays_on_one_line(w.str());
+  return w.str();
 }
 
 void LevelTable::save(const std::string& out_path) const { write_file_atomic(out_path, to_json()); }

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
+#include <set>
 
 #include "error.h"
 #include "weight_keys.h"
@@ -12,13 +12,6 @@
 namespace dofa {
 
 namespace {
-
-std::string shape_text(at::IntArrayRef s) {
-  std::ostringstream o;
-  o << "[";
-  for (size_t i = 0; i < s.size(); ++i) o << (i ? ", " : "") << s[i];
-  return o.str() + "]";
-}
 
 // First-N channel slice (ofa-facts §2.3): a view, no copy.
 at::Tensor first(const at::Tensor& t, int64_t dim, int64_t n) { return t.narrow(dim, 0, n); }
@@ -74,22 +67,48 @@ int64_t BnCalibration::count(const std::string& bn) const {
 
 // --- construction ---------------------------------------------------------------
 
-Supernet::Supernet(const Spec& spec, TensorMap weights) : spec_(spec), weights_(std::move(weights)) {
-  std::string problems;
-  int n = 0;
-  for (const KeyShape& k : supernet_keys(spec_)) {
-    auto it = weights_.find(k.name);
-    if (it == weights_.end()) {
-      problems += "\n  missing " + k.name + " " + shape_text(k.shape);
-      ++n;
-    } else if (it->second.sizes() != at::IntArrayRef(k.shape)) {
-      problems += "\n  " + k.name + ": shape " + shape_text(it->second.sizes()) + ", expected " + shape_text(k.shape);
-      ++n;
-    } else if (it->second.scalar_type() != at::kFloat) {
-      it->second = it->second.to(at::kFloat);
+bool is_batch_counter(const std::string& key) {
+  static const std::string suffix = ".num_batches_tracked";
+  return key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::vector<std::string> weight_problems(const Spec& spec, const TensorMap& weights) {
+  std::vector<std::string> problems;
+  size_t matched = 0;
+  for (const KeyShape& k : supernet_keys(spec)) {
+    auto it = weights.find(k.name);
+    if (it == weights.end()) {
+      problems.push_back("missing: " + k.name + " " + c10::str(at::IntArrayRef(k.shape)));
+      continue;
     }
+    ++matched;
+    const at::Tensor& t = it->second;
+    if (t.sizes() != at::IntArrayRef(k.shape))
+      problems.push_back("wrong shape: " + k.name + " is " + c10::str(t.sizes()) + ", expected " +
+                         c10::str(at::IntArrayRef(k.shape)));
+    else if (t.scalar_type() != at::kFloat)
+      problems.push_back("wrong dtype: " + k.name + " is " + c10::toString(t.scalar_type()) + ", expected Float");
   }
-  if (n) throw Error("weights do not match spec " + spec_.name + " (" + std::to_string(n) + " problems):" + problems);
+  if (matched < weights.size()) {
+    std::set<std::string> expected;
+    for (const KeyShape& k : supernet_keys(spec)) expected.insert(k.name);
+    for (const auto& [name, t] : weights)
+      if (!expected.count(name) && !is_batch_counter(name))
+        problems.push_back("unexpected: " + name + " " + c10::str(t.sizes()));
+  }
+  return problems;
+}
+
+Supernet::Supernet(const Spec& spec, TensorMap weights) : spec_(spec), weights_(std::move(weights)) {
+  std::vector<std::string> problems = weight_problems(spec_, weights_);
+  if (!problems.empty()) {
+    std::string msg = "weights do not match spec " + spec_.name + " (" + std::to_string(problems.size()) +
+                      (problems.size() == 1 ? " problem):" : " problems):");
+    for (const auto& p : problems) msg += "\n  " + p;
+    throw Error(msg);
+  }
+  for (auto it = weights_.begin(); it != weights_.end();)
+    it = is_batch_counter(it->first) ? weights_.erase(it) : std::next(it);
 }
 
 Supernet Supernet::load(const Spec& spec, const std::string& path) {

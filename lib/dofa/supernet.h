@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "arch.h"
 #include "level_bn.h"
@@ -45,9 +46,14 @@ struct ForwardOptions {
   bool channels_last = false;          // run in the channels-last memory format
 };
 
+// Every problem of a weights map against the spec, one line each: missing,
+// wrong shape, wrong dtype, unexpected. num_batches_tracked is optional.
+std::vector<std::string> weight_problems(const Spec& spec, const TensorMap& weights);
+bool is_batch_counter(const std::string& key);  // "*.num_batches_tracked"
+
 class Supernet {
  public:
-  // Checks every key and shape of the spec (num_batches_tracked optional).
+  // Checks every key, shape and dtype of the spec; drops num_batches_tracked.
   Supernet(const Spec& spec, TensorMap weights);
   static Supernet load(const Spec& spec, const std::string& path);
   // Random weights for latency work and tests (seeded; BN statistics random too).

@@ -2,13 +2,12 @@
 // checked dofa weights file.
 #include <cstdio>
 #include <iostream>
-#include <map>
 
 #include "cli.h"
 #include "error.h"
 #include "level_table.h"
 #include "torchfile.h"
-#include "weight_keys.h"
+#include "supernet.h"
 
 namespace dofa::cli {
 
@@ -26,13 +25,6 @@ const char* const kUsage =
     "\n"
     "  --spec MODEL|FILE  built-in model name or spec file (default: the built-in model)\n"
     "  --out WEIGHTS      file to write\n";
-
-std::string shape_text(at::IntArrayRef s) { return c10::str(s); }
-
-bool is_batch_counter(const std::string& key) {
-  const std::string suffix = ".num_batches_tracked";
-  return key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 }  // namespace
 
@@ -57,41 +49,24 @@ int cmd_import_ofa(const std::vector<std::string>& args) {
     found = load_tensors(ckpt);
   }
 
-  std::vector<std::string> problems;
-  TensorMap weights;
-  long long params = 0;
-  for (const KeyShape& k : supernet_keys(spec)) {
-    auto it = found.find(k.name);
-    if (it == found.end()) {
-      problems.push_back("missing: " + k.name + " " + shape_text(k.shape));
-      continue;
-    }
-    at::Tensor t = it->second;
-    found.erase(it);
-    if (t.sizes() != at::IntArrayRef(k.shape)) {
-      problems.push_back("wrong shape: " + k.name + " is " + shape_text(t.sizes()) + ", expected " +
-                         shape_text(k.shape));
-      continue;
-    }
-    if (t.scalar_type() != at::kFloat) {
-      problems.push_back("wrong dtype: " + k.name + " is " + c10::toString(t.scalar_type()) + ", expected Float");
-      continue;
-    }
-    // A view of a larger storage would be written with all of it.
-    if (!t.is_contiguous() || t.storage().nbytes() != size_t(t.numel()) * t.element_size()) t = t.clone();
-    params += t.numel();
-    weights[k.name] = t;
-  }
-  int dropped = 0;
-  for (const auto& [name, t] : found) {
-    if (is_batch_counter(name)) ++dropped;
-    else problems.push_back("unexpected: " + name + " " + shape_text(t.sizes()));
-  }
+  const std::vector<std::string> problems = weight_problems(spec, found);
   if (!problems.empty()) {
     std::string msg = ckpt + " does not match spec " + spec.name + " (" + std::to_string(problems.size()) +
                       (problems.size() == 1 ? " problem" : " problems") + "; nothing written):";
     for (const auto& p : problems) msg += "\n  " + p;
     throw Error(msg);
+  }
+  TensorMap weights;
+  long long params = 0;
+  int dropped = 0;
+  for (auto& [name, t] : found) {
+    if (is_batch_counter(name)) {
+      ++dropped;
+      continue;
+    }
+    // A view of a larger storage would be written with all of it.
+    weights[name] = t.is_contiguous() && t.storage().nbytes() == size_t(t.numel()) * t.element_size() ? t : t.clone();
+    params += t.numel();
   }
 
   save_tensors(out, weights);
