@@ -7,7 +7,10 @@
     sub-networks: max|dlogit| / max|logit| <= 1e-4 against the reference;
   * `dofa import-ofa` on legacy-format checkpoints: a correct one imports and
     the written file loads in Python with the same tensors; one with missing,
-    mis-shaped or unexpected keys fails, names every such key and writes nothing.
+    mis-shaped or unexpected keys fails, names every such key and writes nothing;
+  * `dofa export`: a static network built from nothing but the written
+    net.config and init (OFA's MobileNetV3 config and static key names) gives
+    the reference's logits.
 
 usage: /usr/bin/python3 tests/reference_test.py PATH_TO_dofa
 (meson sets DOFA_DATA_PATH to the source root.)
@@ -18,7 +21,10 @@ import subprocess
 import sys
 import tempfile
 
+import json
+
 import torch
+import torch.nn.functional as F
 
 TOLERANCE = 1e-4
 ARCHS = ["max", "min", "rand0", "rand1", "rand2"]
@@ -121,6 +127,64 @@ def check_import_refused(dofa, tmp, label, spoil, fragments):
         print("import-ofa %s: refused as expected (%s)" % (label, r.stderr.strip().splitlines()[0]))
 
 
+def static_forward(config, sd, x):
+    """OFA's static MobileNetV3 from its net.config, BN in eval mode with the stored statistics."""
+    acts = {"relu": F.relu, "h_swish": F.hardswish, None: lambda t: t}
+    eps = config["bn"]["eps"]
+
+    def bn(t, prefix):
+        return F.batch_norm(t, sd[prefix + ".running_mean"], sd[prefix + ".running_var"], sd[prefix + ".weight"],
+                            sd[prefix + ".bias"], False, 0.0, eps)
+
+    def conv_layer(t, name, cfg):
+        t = F.conv2d(t, sd[name + ".conv.weight"], None, cfg["stride"], cfg["kernel_size"] // 2)
+        if cfg["use_bn"]:
+            t = bn(t, name + ".bn")
+        return acts[cfg["act_func"]](t)
+
+    x = conv_layer(x, "first_conv", config["first_conv"])
+    for j, block in enumerate(config["blocks"]):
+        c, p = block["conv"], "blocks.%d.conv." % j
+        act, skip = acts[c["act_func"]], x
+        if c["expand_ratio"] != 1:
+            x = act(bn(F.conv2d(x, sd[p + "inverted_bottleneck.conv.weight"]), p + "inverted_bottleneck.bn"))
+        w = sd[p + "depth_conv.conv.weight"]
+        if w.shape[-1] != c["kernel_size"]:
+            fail("export: block %d kernel %d, config says %d" % (j, w.shape[-1], c["kernel_size"]))
+        x = act(bn(F.conv2d(x, w, None, c["stride"], w.shape[-1] // 2, 1, w.shape[0]), p + "depth_conv.bn"))
+        if c["use_se"]:
+            se = p + "depth_conv.se.fc."
+            y = F.relu(F.conv2d(x.mean((2, 3), keepdim=True), sd[se + "reduce.weight"], sd[se + "reduce.bias"]))
+            x = x * F.hardsigmoid(F.conv2d(y, sd[se + "expand.weight"], sd[se + "expand.bias"]))
+        x = bn(F.conv2d(x, sd[p + "point_linear.conv.weight"]), p + "point_linear.bn")
+        if block["shortcut"] is not None:
+            x = x + skip
+    x = conv_layer(x, "final_expand_layer", config["final_expand_layer"]).mean((2, 3), keepdim=True)
+    x = conv_layer(x, "feature_mix_layer", config["feature_mix_layer"]).view(x.shape[0], -1)
+    return F.linear(x, sd["classifier.linear.weight"], sd["classifier.linear.bias"])
+
+
+def check_export(dofa, tmp):
+    for name in ["min", "rand1"]:
+        out = os.path.join(tmp, "export_" + name)
+        r = run([dofa, "export", "--spec", SPEC, "--weights", os.path.join(tmp, "weights.pt"),
+                 "--arch", "@" + os.path.join(tmp, "arch_%s.json" % name), "--out", out])
+        if r.returncode != 0:
+            fail("export %s: exit %d\n%s" % (name, r.returncode, r.stderr))
+            continue
+        with open(os.path.join(out, "net.config")) as f:
+            config = json.load(f)
+        sd = torch.load(os.path.join(out, "init"))
+        with torch.no_grad():
+            got = static_forward(config, sd, torch.load(os.path.join(tmp, "input.pt")))
+        want = torch.load(os.path.join(tmp, "logits_%s.pt" % name))
+        rel = ((got - want).abs().max() / want.abs().max()).item()
+        print("export %-5s: %d blocks, %d tensors; static net from net.config + init: max|dlogit|/max|logit| = %.3g"
+              % (name, len(config["blocks"]), len(sd), rel))
+        if not rel <= TOLERANCE:
+            fail("export %s: %.3g > %g" % (name, rel, TOLERANCE))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -130,6 +194,7 @@ def main():
     check_keys()
     with tempfile.TemporaryDirectory(prefix="dofa-reference-") as tmp:
         check_infer(dofa, tmp)
+        check_export(dofa, tmp)
         check_import_good(dofa, tmp)
         missing = ["blocks.7.mobile_inverted_conv.depth_conv.se.fc.expand.bias", "classifier.linear.bias"]
         check_import_refused(dofa, tmp, "missing", ["--drop", missing[0], "--drop", missing[1]], missing)

@@ -6,31 +6,13 @@
 #include "flops.h"
 #include "spec.h"
 #include "weight_keys.h"
-// check.h defines a fail() macro: keep it after the library headers.
 #include "test_util.h"
 
 namespace {
 
-// A two-stage supernet small enough to count by hand: 1 input channel,
-// stage 1 without SE, stage 2 with SE.
-const char* const kTinySpec = R"({
-  "schema": 1,
-  "name": "tiny",
-  "input": {"channels": 1, "mean": [0.5], "std": [0.25]},
-  "preprocess": {"eval_crop": 1.0},
-  "first_conv": {"width": 8, "kernel": 3, "stride": 2, "act": "h_swish"},
-  "first_block": {"width": 8, "kernel": 3, "stride": 1, "act": "relu", "se": false},
-  "stages": [
-    {"width": 16, "stride": 2, "act": "relu", "se": false},
-    {"width": 16, "stride": 1, "act": "h_swish", "se": true}
-  ],
-  "final_expand": {"width": 32, "act": "h_swish"},
-  "feature_mix": {"width": 64, "act": "h_swish"},
-  "classifier": {"classes": 10},
-  "elastic": {"kernel_sizes": [3, 5], "expand_ratios": [2, 4], "depths": [1, 2], "resolutions": [8, 16]}
-})";
-
-dofa::Spec tiny() { return dofa::Spec::parse(kTinySpec, "tiny.json"); }
+// A two-stage supernet small enough to count by hand (fixtures/hand-count.json): 1 input
+// channel, stage 1 without SE, stage 2 with SE, at most two blocks per stage.
+dofa::Spec tiny() { return dofa::Spec::load(dofa_test::fixtures() + "/hand-count.json"); }
 
 dofa::Spec w12() { return dofa::Spec::load(dofa_test::source_root() + "/models/ofa-mbv3-w12.json"); }
 

@@ -10,35 +10,18 @@
 #include "level_table.h"
 #include "spec.h"
 #include "weight_keys.h"
-// check.h defines a fail() macro: keep it after every header that names fail.
 #include "test_util.h"
 
 namespace {
-
-// Two stages of at most two blocks: 4 elastic blocks, arch text r..-dXX-kXX.XX-eXX.XX.
-const char* const kTinySpec = R"({
-  "schema": 1,
-  "name": "tiny",
-  "input": {"channels": 1, "mean": [0.5], "std": [0.25]},
-  "preprocess": {"eval_crop": 1.0},
-  "first_conv": {"width": 8, "kernel": 3, "stride": 2, "act": "h_swish"},
-  "first_block": {"width": 8, "kernel": 3, "stride": 1, "act": "relu", "se": false},
-  "stages": [
-    {"width": 16, "stride": 2, "act": "relu", "se": false},
-    {"width": 16, "stride": 1, "act": "h_swish", "se": true}
-  ],
-  "final_expand": {"width": 32, "act": "h_swish"},
-  "feature_mix": {"width": 64, "act": "h_swish"},
-  "classifier": {"classes": 10},
-  "elastic": {"kernel_sizes": [3, 5], "expand_ratios": [2, 4], "depths": [1, 2], "resolutions": [8, 16]}
-})";
 
 const char* const kSmallArch = "r8-d11-k33.33-e22.22";
 const char* const kLargeArch = "r16-d22-k55.55-e44.44";
 const std::string kShaA(64, 'a');
 const std::string kShaB(64, 'b');
 
-dofa::Spec tiny() { return dofa::Spec::parse(kTinySpec, "tiny.json"); }
+// A two-stage supernet small enough to count by hand (fixtures/hand-count.json): 1 input
+// channel, stage 1 without SE, stage 2 with SE, at most two blocks per stage.
+dofa::Spec tiny() { return dofa::Spec::load(dofa_test::fixtures() + "/hand-count.json"); }
 
 // A valid table as text; the error tests edit one piece of it.
 const char* const kTableJson = R"({

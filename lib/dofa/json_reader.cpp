@@ -213,6 +213,7 @@ JsonWriter& JsonWriter::value(double v) {
 JsonWriter& JsonWriter::value(long long v) { json_builder_add_int_value(impl_->b, v); return *this; }
 JsonWriter& JsonWriter::value(bool v) { json_builder_add_boolean_value(impl_->b, v); return *this; }
 JsonWriter& JsonWriter::null() { json_builder_add_null_value(impl_->b); return *this; }
+JsonWriter& JsonWriter::string_or_null(const std::string& v) { return v.empty() ? null() : value(v); }
 JsonWriter& JsonWriter::int_list(const std::vector<int>& v) {
   begin_array();
   for (int x : v) value(x);

@@ -74,6 +74,7 @@ class JsonWriter {
   JsonWriter& value(int v) { return value((long long)v); }
   JsonWriter& value(bool v);
   JsonWriter& null();
+  JsonWriter& string_or_null(const std::string& v);  // "" is written as null
   JsonWriter& int_list(const std::vector<int>& v);
   JsonWriter& raw(const std::string& json);  // a value given as JSON text
   std::string str(bool pretty = true) const;

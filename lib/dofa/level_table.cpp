@@ -145,11 +145,7 @@ std::string LevelTable::to_json() const {
   w.key("device").value(device);
   w.key("source").value(source);
   w.key("provenance").begin_object();
-  w.key("weights_sha256");
-  if (provenance.weights_sha256.empty())
-    w.null();
-  else
-    w.value(provenance.weights_sha256);
+  w.key("weights_sha256").string_or_null(provenance.weights_sha256);
   w.key("libtorch").value(provenance.libtorch);
   w.key("device").value(provenance.device);
   w.key("threads").value(provenance.threads);
@@ -157,11 +153,7 @@ std::string LevelTable::to_json() const {
   w.key("date").value(provenance.date);
   w.key("data").value(provenance.data);
   w.end_object();
-  w.key("bn_file");
-  if (bn_file.empty())
-    w.null();
-  else
-    w.value(bn_file);
+  w.key("bn_file").string_or_null(bn_file);
   w.key("levels").begin_array();
   for (const LevelEntry& l : levels) {
     w.begin_object();

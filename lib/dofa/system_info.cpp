@@ -127,11 +127,7 @@ std::string system_info_json(const SystemInfo& i) {
   w.key("cpu").value(i.cpu);
   w.key("cpus").value(i.cpus);
   w.key("cuda").value(i.cuda);
-  w.key("warning");
-  if (i.warning.empty())
-    w.null();
-  else
-    w.value(i.warning);
+  w.key("warning").string_or_null(i.warning);
   w.end_object();
   return w.str();
 }
