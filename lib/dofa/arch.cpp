@@ -49,23 +49,23 @@ std::string group(const std::vector<int>& xs, size_t per_group) {
 
 }  // namespace
 
-Arch Arch::max(const Spec& s) {
+namespace {
+
+// Every block and stage on the same end of its choice list.
+Arch uniform(const Spec& s, bool largest) {
+  auto end = [largest](const std::vector<int>& xs) { return largest ? xs.back() : xs.front(); };
   Arch a;
-  a.ks.assign(s.num_elastic_blocks(), s.kernel_sizes.back());
-  a.e.assign(s.num_elastic_blocks(), s.expand_ratios.back());
-  a.d.assign(s.stages.size(), s.depths.back());
-  a.r = s.resolutions.back();
+  a.ks.assign(s.num_elastic_blocks(), end(s.kernel_sizes));
+  a.e.assign(s.num_elastic_blocks(), end(s.expand_ratios));
+  a.d.assign(s.stages.size(), end(s.depths));
+  a.r = end(s.resolutions);
   return a;
 }
 
-Arch Arch::min(const Spec& s) {
-  Arch a;
-  a.ks.assign(s.num_elastic_blocks(), s.kernel_sizes.front());
-  a.e.assign(s.num_elastic_blocks(), s.expand_ratios.front());
-  a.d.assign(s.stages.size(), s.depths.front());
-  a.r = s.resolutions.front();
-  return a;
-}
+}  // namespace
+
+Arch Arch::max(const Spec& s) { return uniform(s, true); }
+Arch Arch::min(const Spec& s) { return uniform(s, false); }
 
 Arch Arch::random(const Spec& s, uint64_t seed) {
   std::mt19937_64 rng(seed);
