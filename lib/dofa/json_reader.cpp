@@ -1,13 +1,9 @@
 #include "json_reader.h"
 
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "error.h"
 
@@ -239,32 +235,6 @@ std::string JsonWriter::str(bool pretty) const {
   g_object_unref(gen);
   json_node_unref(root);
   return pretty ? number_arrays_on_one_line(out) + "\n" : out;
-}
-
-// --- files --------------------------------------------------------------------
-
-std::string read_file(const std::string& path) {
-  gchar* data = nullptr;
-  gsize len = 0;
-  GError* err = nullptr;
-  if (!g_file_get_contents(path.c_str(), &data, &len, &err)) {
-    std::string msg = path + ": cannot read: " + (err ? err->message : "unknown error");
-    if (err) g_error_free(err);
-    throw Error(msg);
-  }
-  std::string out(data, len);
-  g_free(data);
-  return out;
-}
-
-void write_file_atomic(const std::string& path, const std::string& data) {
-  GError* err = nullptr;
-  // g_file_set_contents writes a temporary file in the same directory and renames it.
-  if (!g_file_set_contents(path.c_str(), data.data(), gssize(data.size()), &err)) {
-    std::string msg = path + ": cannot write: " + (err ? err->message : "unknown error");
-    if (err) g_error_free(err);
-    throw Error(msg);
-  }
 }
 
 }  // namespace dofa

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "files.h"
+
 typedef struct _JsonNode JsonNode;
 typedef struct _JsonParser JsonParser;
 
@@ -83,9 +85,5 @@ class JsonWriter {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// Writes a file atomically (temp file + rename) so a failed write never leaves half a file.
-void write_file_atomic(const std::string& path, const std::string& data);
-std::string read_file(const std::string& path);
 
 }  // namespace dofa

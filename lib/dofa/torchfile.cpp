@@ -2,40 +2,20 @@
 
 #include <ATen/core/Dict.h>
 #include <ATen/core/ivalue.h>
-#include <glib.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
 #include <fstream>
 #include <set>
 
 #include "error.h"
+#include "files.h"
 #include "legacy_unpickler.h"
 
 namespace dofa {
 namespace {
 
-std::string read_bytes(const std::string& path) {
-  gchar* data = nullptr;
-  gsize len = 0;
-  GError* err = nullptr;
-  if (!g_file_get_contents(path.c_str(), &data, &len, &err)) {
-    std::string msg = err->message;
-    g_error_free(err);
-    throw Error(path + ": cannot read: " + msg);
-  }
-  std::string s(data, len);
-  g_free(data);
-  return s;
-}
-
-// Temp file + rename (g_file_set_contents), so a failed write never leaves half a file.
-void write_bytes_atomic(const std::string& path, const std::vector<char>& data) {
-  GError* err = nullptr;
-  if (!g_file_set_contents(path.c_str(), data.data(), static_cast<gssize>(data.size()), &err)) {
-    std::string msg = err->message;
-    g_error_free(err);
-    throw Error(path + ": cannot write: " + msg);
-  }
+void write_atomic(const std::string& path, const std::vector<char>& bytes) {
+  write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
 }
 
 bool is_zip(const std::string& head) { return head.compare(0, 4, "PK\x03\x04", 4) == 0; }
@@ -125,13 +105,13 @@ LegacyCheckpoint checkpoint_from_legacy(const LegacyValue& top, const std::strin
 bool is_legacy_torch_file(const std::string& path) { return has_legacy_magic(head_of(path)); }
 
 LegacyCheckpoint read_legacy_checkpoint(const std::string& path) {
-  std::string bytes = read_bytes(path);
+  std::string bytes = read_file(path);
   LegacyValuePtr top = parse_legacy_torch(bytes, path);
   return checkpoint_from_legacy(*top, path);
 }
 
 TensorMap load_tensors(const std::string& path) {
-  std::string bytes = read_bytes(path);
+  std::string bytes = read_file(path);
   if (has_legacy_magic(bytes)) return checkpoint_from_legacy(*parse_legacy_torch(bytes, path), path).tensors;
   if (!is_zip(bytes))
     throw Error(path + ": not a torch file (neither the zip format of torch.save nor the legacy format)");
@@ -144,11 +124,11 @@ void save_tensors(const std::string& path, const TensorMap& tensors) {
     if (!t.defined()) throw Error(path + ": '" + k + "' is an undefined tensor");
     dict.insert(k, t.device().is_cpu() ? t : t.cpu());
   }
-  write_bytes_atomic(path, torch::jit::pickle_save(c10::IValue(dict)));
+  write_atomic(path, torch::jit::pickle_save(c10::IValue(dict)));
 }
 
 at::Tensor load_tensor(const std::string& path) {
-  std::string bytes = read_bytes(path);
+  std::string bytes = read_file(path);
   if (has_legacy_magic(bytes)) {
     LegacyValuePtr v = parse_legacy_torch(bytes, path);
     if (v->kind != LegacyValue::Kind::Tensor)
@@ -164,7 +144,7 @@ at::Tensor load_tensor(const std::string& path) {
 
 void save_tensor(const std::string& path, const at::Tensor& t) {
   if (!t.defined()) throw Error(path + ": cannot save an undefined tensor");
-  write_bytes_atomic(path, torch::jit::pickle_save(c10::IValue(t.device().is_cpu() ? t : t.cpu())));
+  write_atomic(path, torch::jit::pickle_save(c10::IValue(t.device().is_cpu() ? t : t.cpu())));
 }
 
 }  // namespace dofa
