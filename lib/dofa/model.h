@@ -12,6 +12,9 @@
 
 namespace dofa {
 
+// The model used when none is named (the element's default).
+inline constexpr const char* kBuiltinModel = "fmnist-mbv3";
+
 enum class Materialize {
   All,   // every level built at load; a switch is one atomic store
   Lazy,  // built in the background on first use; the old level runs meanwhile

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "error.h"
 
@@ -12,88 +15,410 @@ namespace dofa {
 
 int bytes_per_pixel(PixelFormat f) {
   switch (f) {
-    case PixelFormat::Gray8: return 1;
+    case PixelFormat::Gray8:
+    case PixelFormat::NV12:
+    case PixelFormat::I420: return 1;
     case PixelFormat::RGB:
     case PixelFormat::BGR: return 3;
     default: return 4;
   }
 }
 
+const char* format_name(PixelFormat f) {
+  switch (f) {
+    case PixelFormat::Gray8: return "GRAY8";
+    case PixelFormat::RGB: return "RGB";
+    case PixelFormat::BGR: return "BGR";
+    case PixelFormat::RGBA: return "RGBA";
+    case PixelFormat::BGRA: return "BGRA";
+    case PixelFormat::RGBx: return "RGBx";
+    case PixelFormat::BGRx: return "BGRx";
+    case PixelFormat::NV12: return "NV12";
+    case PixelFormat::I420: return "I420";
+  }
+  return "?";
+}
+
 namespace {
 
-// Converts the resized patch to the spec's channel layout: grey, or RGB.
-cv::Mat to_model_channels(const cv::Mat& m, PixelFormat f, int channels) {
-  cv::Mat out;
-  if (channels == 1) {
-    switch (f) {
-      case PixelFormat::Gray8: return m;
-      case PixelFormat::RGB: cv::cvtColor(m, out, cv::COLOR_RGB2GRAY); break;
-      case PixelFormat::BGR: cv::cvtColor(m, out, cv::COLOR_BGR2GRAY); break;
-      case PixelFormat::RGBA:
-      case PixelFormat::RGBx: cv::cvtColor(m, out, cv::COLOR_RGBA2GRAY); break;
-      case PixelFormat::BGRA:
-      case PixelFormat::BGRx: cv::cvtColor(m, out, cv::COLOR_BGRA2GRAY); break;
+bool is_yuv(PixelFormat f) { return f == PixelFormat::NV12 || f == PixelFormat::I420; }
+
+// The source region of the eval transform and its integer shrink factor.
+struct Crop {
+  int x0 = 0, y0 = 0, side = 0;  // centred square, in source pixels
+  int factor = 1;                // integer area-shrink factor; 1 = none
+  int n = 0;                     // side after the shrink: floor(side / factor)
+};
+
+Crop eval_crop(int width, int height, double eval_crop, int r) {
+  // Eval crop (ofa-facts §4): shorter side to R = ceil(r / crop), centre r x r.
+  // In source pixels that is a centred square of side r * short / R.
+  Crop c;
+  const int short_side = std::min(width, height);
+  const double resized_short = std::ceil(r / eval_crop);
+  c.side = std::max(1, std::min(short_side, int(std::lround(r * short_side / resized_short))));
+  c.x0 = (width - c.side) / 2;
+  c.y0 = (height - c.side) / 2;
+  // An integer-factor area shrink first, then a bilinear resize to r: no
+  // aliasing, and cheap (1080p to 28x28 as one INTER_AREA step took 9.5 ms,
+  // as an x8 integer step then linear 0.55 ms; numbers.md §7). The last
+  // side % factor pixels are dropped.
+  c.factor = c.side / r >= 2 ? c.side / r : 1;
+  c.n = c.side / c.factor;
+  return c;
+}
+
+// Division rounding down, also for a negative x (C++ rounds towards zero).
+int floor_div(int x, int d) { return x >= 0 ? x / d : -((-x + d - 1) / d); }
+
+// Box means of one plane over the boxes of a factor-f shrink of the luma crop:
+// output (i, j) averages luma pixels [x0 + i f, x0 + (i + 1) f) x [y0 + j f, ...).
+// A plane subsampled by `sub` (2 for 4:2:0 chroma) contributes each sample
+// weighted by the luma pixels of the box it covers, so the result is the box
+// mean of the plane upsampled to luma size (as a full-size conversion does it)
+// without upsampling anything. Rows are summed first (contiguous, vectorised),
+// then each box's columns.
+class BoxShrink {
+ public:
+  // ch: interleaved channels, 1 to 4 (NV12's UV: 2; packed pixels: 1, 3 or 4).
+  BoxShrink(const uint8_t* plane, size_t stride, int ch, int sub, const Crop& c)
+      : plane_(plane), stride_(stride), ch_(ch), n_(c.n) {
+    const int f = c.factor;
+    scale_ = 1.0f / (float(f) * float(f));
+    // Rows: the sample rows of each box row and the luma rows each covers.
+    taps_ = f / sub + 2;
+    row_first_.resize(n_);
+    row_taps_.resize(n_);
+    row_w_.assign(size_t(n_) * taps_, 0);
+    for (int j = 0; j < n_; ++j) {
+      const int a = c.y0 + j * f;
+      row_first_[j] = a / sub;
+      row_taps_[j] = (a + f - 1) / sub - a / sub + 1;
+      for (int k = 0; k < row_taps_[j]; ++k) {
+        const int s = a / sub + k;
+        row_w_[size_t(j) * taps_ + k] = uint16_t(std::min((s + 1) * sub, a + f) - std::max(s * sub, a));
+      }
     }
-    return out;
+    // Columns: box [a, a + f) covers luma columns x, sample x / sub. Grouped
+    // by x % sub, each group reads a contiguous run of samples, so a box sum
+    // is sub unweighted runs (a sample covering two columns is in two runs).
+    first_ = c.x0 / sub;
+    for (int p = 0; p < sub; ++p) {
+      Runs runs;
+      for (int i = 0; i < n_; ++i) {
+        const int a = c.x0 + i * f, b = a + f - 1;
+        const int lo = floor_div(a - p + sub - 1, sub), hi = floor_div(b - p, sub);  // x = s sub + p in [a, b]
+        runs.start.push_back((lo - first_) * ch);
+        runs.len.push_back(std::max(0, hi - lo + 1));
+      }
+      runs_.push_back(runs);
+    }
+    len_ = size_t((c.x0 + n_ * f - 1) / sub - first_ + 1) * ch;
+    // 16-bit column sums while they cannot overflow (255 per luma row of a box).
+    narrow_ = 255 * f <= 0xffff;
+    if (narrow_) acc16_.resize(len_);
+    else acc32_.resize(len_);
+    sums_.resize(size_t(n_) * ch);
+    plan_fixed();
   }
-  switch (f) {
-    case PixelFormat::Gray8: cv::cvtColor(m, out, cv::COLOR_GRAY2RGB); break;
-    case PixelFormat::RGB: return m;
-    case PixelFormat::BGR: cv::cvtColor(m, out, cv::COLOR_BGR2RGB); break;
-    case PixelFormat::RGBA:
-    case PixelFormat::RGBx: cv::cvtColor(m, out, cv::COLOR_RGBA2RGB); break;
-    case PixelFormat::BGRA:
-    case PixelFormat::BGRx: cv::cvtColor(m, out, cv::COLOR_BGRA2RGB); break;
+
+  // Means of output row j, channel-planar: out[q * n + i].
+  void row(int j, float* out) {
+    if (narrow_) row_sums(j, out, acc16_.data());
+    else row_sums(j, out, acc32_.data());
   }
-  return out;
+
+ private:
+  struct Runs {
+    std::vector<int> start, len;  // per box: first sum index, samples
+  };
+
+  // Every run of one short length L (factors up to 8 for luma, 16 for
+  // chroma) takes an unrolled path: the per-box loop is most of the cost
+  // otherwise. Chroma's two runs per box then start a constant `pair_`
+  // values apart (f even), so one pass adds neighbours and a box reads one run.
+  void plan_fixed() {
+    const int L = runs_[0].len[0];
+    for (const Runs& r : runs_)
+      for (int l : r.len)
+        if (l != L) return;
+    if (L < 1 || L > 8 || !narrow_) return;
+    if (runs_.size() == 2) {
+      const int d = runs_[1].start[0] - runs_[0].start[0];
+      for (int i = 0; i < n_; ++i)
+        if (runs_[1].start[i] - runs_[0].start[i] != d) return;
+      if (d < 0) std::swap(runs_[0], runs_[1]);
+      pair_ = std::abs(d);
+      if (pair_ == 0) scale_ *= 2;  // the same run twice
+      else pairs_.resize(len_);
+    }
+    fixed_ = L;
+  }
+
+  template <typename Acc>
+  void row_sums(int j, float* out, Acc* __restrict acc) {
+    vertical(j, acc);
+    if constexpr (std::is_same_v<Acc, uint16_t>) {
+      if (fixed_ > 0) {
+        const uint16_t* sums = acc;
+        if (pair_ > 0) {
+          uint16_t* __restrict pairs = pairs_.data();
+          for (size_t x = 0; x + pair_ < len_; ++x) pairs[x] = uint16_t(acc[x] + acc[x + pair_]);
+          sums = pairs;
+        }
+        return fixed_boxes(sums, out);
+      }
+    }
+    std::fill(sums_.begin(), sums_.end(), 0u);
+    for (const Runs& runs : runs_) {
+      uint64_t* __restrict s = sums_.data();
+      for (int i = 0; i < n_; ++i) {
+        const Acc* p = acc + runs.start[i];
+        for (int q = 0; q < ch_; ++q) {
+          uint64_t t = 0;
+          for (int k = 0; k < runs.len[i]; ++k) t += p[k * ch_ + q];
+          s[q * n_ + i] += t;
+        }
+      }
+    }
+    for (int x = 0; x < n_ * ch_; ++x) out[x] = float(int64_t(sums_[x])) * scale_;
+  }
+
+  // Weighted sum of the sample rows of box row j, two rows per pass (half
+  // the loads and stores of acc that one row per pass costs).
+  template <typename Acc>
+  void vertical(int j, Acc* __restrict acc) const {
+    const uint16_t* w = row_w_.data() + size_t(j) * taps_;
+    const int m = row_taps_[j];
+    auto row = [&](int k) { return plane_ + size_t(row_first_[j] + k) * stride_ + size_t(first_) * ch_; };
+    int k = 0;
+    if (m >= 2) {
+      add_rows<Acc, true>(acc, row(0), row(1), w[0], w[1]);
+      k = 2;
+    } else {
+      add_rows<Acc, true>(acc, row(0), row(0), w[0], 0);
+      k = 1;
+    }
+    for (; k + 1 < m; k += 2) add_rows<Acc, false>(acc, row(k), row(k + 1), w[k], w[k + 1]);
+    if (k < m) add_rows<Acc, false>(acc, row(k), row(k), w[k], 0);
+  }
+
+  // acc (=, or +=) wa * a + wb * b.
+  template <typename Acc, bool kSet>
+  void add_rows(Acc* __restrict acc, const uint8_t* __restrict a, const uint8_t* __restrict b, Acc wa,
+                Acc wb) const {
+    const size_t len = len_;
+    if (wa == 1 && wb == 1) {
+      for (size_t x = 0; x < len; ++x) acc[x] = Acc((kSet ? 0 : acc[x]) + Acc(a[x]) + Acc(b[x]));
+    } else if (wb == 0) {
+      for (size_t x = 0; x < len; ++x) acc[x] = Acc((kSet ? 0 : acc[x]) + Acc(wa * a[x]));
+    } else {
+      for (size_t x = 0; x < len; ++x) acc[x] = Acc((kSet ? 0 : acc[x]) + Acc(wa * a[x]) + Acc(wb * b[x]));
+    }
+  }
+
+  void fixed_boxes(const uint16_t* sums, float* out) const {
+    using Fn = void (BoxShrink::*)(const uint16_t*, float*) const;
+#define DOFA_BOXES(CH)                                                                                      \
+  {&BoxShrink::boxes<CH, 1>, &BoxShrink::boxes<CH, 2>, &BoxShrink::boxes<CH, 3>, &BoxShrink::boxes<CH, 4>, \
+   &BoxShrink::boxes<CH, 5>, &BoxShrink::boxes<CH, 6>, &BoxShrink::boxes<CH, 7>, &BoxShrink::boxes<CH, 8>}
+    static constexpr Fn table[4][8] = {DOFA_BOXES(1), DOFA_BOXES(2), DOFA_BOXES(3), DOFA_BOXES(4)};
+#undef DOFA_BOXES
+    (this->*table[ch_ - 1][fixed_ - 1])(sums, out);
+  }
+
+  // One run of L samples per box, CH interleaved channels.
+  template <int CH, int L>
+  void boxes(const uint16_t* sums, float* __restrict out) const {
+    const int* start = runs_[0].start.data();
+    for (int i = 0; i < n_; ++i)
+      for (int q = 0; q < CH; ++q) {
+        uint32_t t = 0;  // f <= 16 here
+        for (int k = 0; k < L; ++k) t += sums[start[i] + k * CH + q];
+        out[q * n_ + i] = float(t) * scale_;
+      }
+  }
+
+  const uint8_t* plane_;
+  size_t stride_;
+  int ch_, n_;
+  float scale_ = 1;             // 1 / box area
+  int taps_ = 0;                // most sample rows a box row covers
+  std::vector<int> row_first_;  // each box row's first sample row,
+  std::vector<int> row_taps_;   // how many,
+  std::vector<uint16_t> row_w_;  // and the luma rows each covers (n x taps_)
+  std::vector<Runs> runs_;      // sub of them
+  int first_ = 0;               // first sample column read
+  size_t len_ = 0;              // values of a row read
+  bool narrow_ = true;
+  int fixed_ = -1;              // the length of every run, -1 if they differ
+  size_t pair_ = 0;             // values between a box's two runs (chroma)
+  std::vector<uint16_t> acc16_;  // column sums of one box row
+  std::vector<uint32_t> acc32_;
+  std::vector<uint16_t> pairs_;  // acc[x] + acc[x + pair_]
+  std::vector<uint64_t> sums_;   // box sums of one row, channel-planar (255 f^2 may pass 2^32)
+};
+
+// Rounded and clamped in integers, so that loops of it vectorise (|v| is far
+// below 2^31 here; truncation of negatives is clamped to 0 anyway).
+inline uint8_t to_u8(float v) {
+  const int t = int(v + 0.5f);
+  return uint8_t(t < 0 ? 0 : t > 255 ? 255 : t);
+}
+
+// BT.601 limited range, OpenCV's fixed-point coefficients (Q20) from
+// modules/imgproc/src/color_yuv.simd.hpp (ITUR_BT_601_*), so the result
+// matches COLOR_YUV2RGB_NV12 / _I420 up to rounding.
+constexpr float kQ20 = 1.0f / (1 << 20);
+constexpr float kCY = 1220542 * kQ20, kCUB = 2116026 * kQ20, kCUG = -409993 * kQ20, kCVG = -852492 * kQ20,
+                kCVR = 1673527 * kQ20;
+
+// One row of Y, Cb, Cr means to R, G, B; separate arrays so that it vectorises.
+void convert_row(const float* __restrict y, const float* __restrict cb, const float* __restrict cr,
+                 uint8_t* __restrict R, uint8_t* __restrict G, uint8_t* __restrict B, int n) {
+  for (int i = 0; i < n; ++i) {
+    // max(Y - 16, 0) as OpenCV clamps it, in a form that vectorises.
+    const float d = y[i] - 16.0f, yy = 0.5f * (d + std::fabs(d)) * kCY;
+    const float db = cb[i] - 128.0f, dr = cr[i] - 128.0f;
+    R[i] = to_u8(yy + kCVR * dr);
+    G[i] = to_u8(yy + kCUG * db + kCVG * dr);
+    B[i] = to_u8(yy + kCUB * db);
+  }
+}
+
+// The crop of a planar YUV 4:2:0 image, shrunk by the crop's factor, in the
+// model's channels (R, G, B planes, or grey): shrink first, then convert the
+// small image.
+void yuv_planes(const ImageView& img, const Crop& c, int channels, std::vector<cv::Mat>& planes) {
+  const int n = c.n;
+  BoxShrink luma(img.data, img.stride, 1, 1, c);
+  std::vector<float> y(n), uv(size_t(n) * 2);
+  planes.resize(channels);
+  for (auto& m : planes) m.create(n, n, CV_8UC1);
+  if (channels == 1) {
+    // Luma expanded to full range: RGB -> grey of the converted picture is the
+    // same, BT.601's luma weights cancel the chroma terms.
+    for (int j = 0; j < n; ++j) {
+      luma.row(j, y.data());
+      uint8_t* dst = planes[0].ptr<uint8_t>(j);
+      for (int i = 0; i < n; ++i) dst[i] = to_u8((y[i] - 16.0f) * (255.0f / 219.0f));
+    }
+    return;
+  }
+  // NV12: one interleaved UV plane; I420: U and V planes. Either way the row
+  // means come out as U then V.
+  const bool nv12 = img.format == PixelFormat::NV12;
+  BoxShrink u(img.planes[0], img.plane_strides[0], nv12 ? 2 : 1, 2, c);
+  std::unique_ptr<BoxShrink> v;
+  if (!nv12) v = std::make_unique<BoxShrink>(img.planes[1], img.plane_strides[1], 1, 2, c);
+  const float* cb = uv.data();
+  const float* cr = uv.data() + n;
+  for (int j = 0; j < n; ++j) {
+    luma.row(j, y.data());
+    u.row(j, uv.data());
+    if (v) v->row(j, uv.data() + n);
+    convert_row(y.data(), cb, cr, planes[0].ptr<uint8_t>(j), planes[1].ptr<uint8_t>(j), planes[2].ptr<uint8_t>(j), n);
+  }
+}
+
+// OpenCV's RGB -> grey weights (BT.601 luma, Q14: 4899, 9617, 1868), so a
+// grey model sees what COLOR_RGB2GRAY gives.
+constexpr float kGreyR = 4899.0f / 16384, kGreyG = 9617.0f / 16384, kGreyB = 1868.0f / 16384;
+
+// The crop of a packed image shrunk by the crop's factor, as planes in the
+// model's channels (colour is converted on the small image); grey input to an
+// RGB model gives one plane, used for all three.
+void packed_planes(const ImageView& img, const Crop& c, int channels, std::vector<cv::Mat>& planes) {
+  const int n = c.n, bpp = bytes_per_pixel(img.format);
+  BoxShrink box(img.data, img.stride, bpp, 1, c);
+  std::vector<float> m(size_t(n) * bpp);  // one row of means, channel-planar
+  const bool grey = img.format == PixelFormat::Gray8;
+  const bool bgr = img.format == PixelFormat::BGR || img.format == PixelFormat::BGRA || img.format == PixelFormat::BGRx;
+  const float* R = m.data() + (grey ? 0 : bgr ? 2 * n : 0);
+  const float* G = m.data() + (grey ? 0 : n);
+  const float* B = m.data() + (grey ? 0 : bgr ? 0 : 2 * n);
+  planes.resize(grey || channels == 1 ? 1 : 3);
+  for (auto& p : planes) p.create(n, n, CV_8UC1);
+  for (int j = 0; j < n; ++j) {
+    box.row(j, m.data());
+    uint8_t* __restrict d0 = planes[0].ptr<uint8_t>(j);
+    if (grey) {
+      for (int i = 0; i < n; ++i) d0[i] = to_u8(m[i]);
+    } else if (channels == 1) {
+      for (int i = 0; i < n; ++i) d0[i] = to_u8(kGreyR * R[i] + kGreyG * G[i] + kGreyB * B[i]);
+    } else {
+      uint8_t* __restrict d1 = planes[1].ptr<uint8_t>(j);
+      uint8_t* __restrict d2 = planes[2].ptr<uint8_t>(j);
+      for (int i = 0; i < n; ++i) d0[i] = to_u8(R[i]), d1[i] = to_u8(G[i]), d2[i] = to_u8(B[i]);
+    }
+  }
+}
+
+void check_plane(const char* what, const uint8_t* p, size_t stride, size_t row_bytes, PixelFormat f) {
+  const std::string name = std::string("preprocess: ") + format_name(f) + " " + what;
+  if (!p) throw Error(name + " plane is null");
+  if (stride < row_bytes)
+    throw Error(name + " stride " + std::to_string(stride) + " is shorter than a row (" + std::to_string(row_bytes) +
+                " bytes)");
+}
+
+void check_view(const ImageView& img) {
+  if (!img.data || img.width <= 0 || img.height <= 0)
+    throw Error("preprocess: empty image (" + std::to_string(img.width) + "x" + std::to_string(img.height) + ")");
+  const size_t row = size_t(img.width) * bytes_per_pixel(img.format);
+  if (img.stride < row)
+    throw Error("preprocess: stride " + std::to_string(img.stride) + " is shorter than a row (" +
+                std::to_string(row) + " bytes of " + format_name(img.format) + ")");
+  // Chroma of odd sizes is rounded up, as GStreamer lays it out.
+  const size_t chroma_w = (size_t(img.width) + 1) / 2;
+  if (img.format == PixelFormat::NV12) {
+    check_plane("UV (planes[0])", img.planes[0], img.plane_strides[0], 2 * chroma_w, img.format);
+  } else if (img.format == PixelFormat::I420) {
+    check_plane("U (planes[0])", img.planes[0], img.plane_strides[0], chroma_w, img.format);
+    check_plane("V (planes[1])", img.planes[1], img.plane_strides[1], chroma_w, img.format);
+  }
 }
 
 }  // namespace
 
 void preprocess(const ImageView& img, const Spec& spec, int r, float* out) {
-  if (!img.data || img.width <= 0 || img.height <= 0)
-    throw Error("preprocess: empty image (" + std::to_string(img.width) + "x" + std::to_string(img.height) + ")");
+  check_view(img);
   if (spec.in_channels != 1 && spec.in_channels != 3)
     throw Error("preprocess: spec " + spec.name + " has " + std::to_string(spec.in_channels) +
                 " input channels, expected 1 or 3");
-  const int bpp = bytes_per_pixel(img.format);
-  if (img.stride < size_t(img.width) * bpp)
-    throw Error("preprocess: stride " + std::to_string(img.stride) + " is shorter than a row");
-  cv::Mat src(img.height, img.width, CV_8UC(bpp), const_cast<uint8_t*>(img.data), img.stride);
+  if (r < 1) throw Error("preprocess: resolution " + std::to_string(r) + ", expected >= 1");
+  const Crop c = eval_crop(img.width, img.height, spec.eval_crop, r);
 
-  // Eval crop (ofa-facts §4): shorter side to R = ceil(r / crop), centre r x r.
-  // In source pixels that is a centred square of side r * short / R.
-  const int short_side = std::min(img.width, img.height);
-  const double resized_short = std::ceil(r / spec.eval_crop);
-  const int side = std::max(1, std::min(short_side, int(std::lround(r * short_side / resized_short))));
-  cv::Rect roi((img.width - side) / 2, (img.height - side) / 2, side, side);
-  cv::Mat patch = src(roi);
-
-  // An integer-factor area shrink first (OpenCV's fast path, no aliasing),
-  // then a bilinear resize to r (numbers.md §7).
-  const int factor = side / r;
-  if (factor >= 2) {
-    cv::Mat shrunk;
-    int trimmed = side / factor * factor;
-    cv::resize(patch(cv::Rect(0, 0, trimmed, trimmed)), shrunk, cv::Size(trimmed / factor, trimmed / factor), 0, 0,
-               cv::INTER_AREA);
-    patch = shrunk;
+  // (v / 255 - mean) / std as one multiply-add per value.
+  const int ch = spec.in_channels;
+  float scale[3], shift[3];
+  for (int k = 0; k < ch; ++k) {
+    scale[k] = 1.0f / (255.0f * spec.std[k]);
+    shift[k] = -spec.mean[k] / spec.std[k];
   }
-  cv::Mat sized;
-  if (patch.cols == r && patch.rows == r)
-    sized = patch;
-  else
-    cv::resize(patch, sized, cv::Size(r, r), 0, 0, cv::INTER_LINEAR);
-  cv::Mat pix = to_model_channels(sized, img.format, spec.in_channels);
-
-  const int c = spec.in_channels;
-  for (int ch = 0; ch < c; ++ch) {
-    const float scale = 1.0f / (255.0f * spec.std[ch]);
-    const float shift = -spec.mean[ch] / spec.std[ch];
-    float* plane = out + size_t(ch) * r * r;
+  const size_t plane = size_t(r) * r;
+  // Every format is shrunk and converted to the model's channels first, then
+  // each plane is resized to r (bilinear) and normalised. The planes are kept
+  // by the calling thread: freed, they go back to the system and come back
+  // page-faulted on the next frame.
+  thread_local std::vector<cv::Mat> planes, resized;
+  if (is_yuv(img.format)) yuv_planes(img, c, ch, planes);
+  else packed_planes(img, c, ch, planes);
+  resized.resize(planes.size());
+  std::vector<const cv::Mat*> sized(planes.size());
+  for (size_t p = 0; p < planes.size(); ++p) {
+    sized[p] = &planes[p];
+    if (planes[p].cols != r || planes[p].rows != r) {
+      cv::resize(planes[p], resized[p], cv::Size(r, r), 0, 0, cv::INTER_LINEAR);
+      sized[p] = &resized[p];
+    }
+  }
+  for (int k = 0; k < ch; ++k) {
+    const cv::Mat& pix = *sized[std::min(size_t(k), sized.size() - 1)];
     for (int y = 0; y < r; ++y) {
       const uint8_t* row = pix.ptr<uint8_t>(y);
-      for (int x = 0; x < r; ++x) plane[y * r + x] = row[x * c + ch] * scale + shift;
+      float* o = out + k * plane + size_t(y) * r;
+      for (int x = 0; x < r; ++x) o[x] = row[x] * scale[k] + shift[k];
     }
   }
 }

@@ -163,7 +163,11 @@ Spec Spec::parse(const std::string& json, const std::string& origin) {
   } else {
     for (int i = 0; i < s.classes; ++i) s.labels.push_back("class " + std::to_string(i));
   }
-  if (root.has("weights") && !root["weights"].is_null()) s.weights = resolve(origin, root["weights"].as_string());
+  if (root.has("weights") && !root["weights"].is_null()) {
+    std::string w = root["weights"].as_string();
+    // "random[:SEED]" stands for seeded random weights (latency work and tests), not a file.
+    s.weights = w.rfind("random", 0) == 0 ? w : resolve(origin, w);
+  }
   s.derive();
   return s;
 }

@@ -71,7 +71,7 @@ struct Spec {
   double bn_momentum = 0.1, bn_eps = 1e-5;
 
   std::vector<std::string> labels;  // classes entries
-  std::string weights;              // resolved path of the weights file ("" = none named)
+  std::string weights;  // resolved path of the weights file, "random[:SEED]", or "" (none named)
 
   // Derived.
   std::vector<SuperBlock> blocks;  // first block + stages * max depth

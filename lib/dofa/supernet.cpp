@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <set>
 
 #include "error.h"
@@ -152,14 +154,18 @@ Supernet Supernet::random(const Spec& spec, uint64_t seed) {
 }
 
 Supernet Supernet::open(const Spec& spec, const std::string& weights) {
-  if (weights == "random" || weights.rfind("random:", 0) == 0) {
-    uint64_t seed = weights.size() > 7 ? std::stoull(weights.substr(7)) : 0;
-    return random(spec, seed);
+  const std::string w = weights.empty() ? spec.weights : weights;
+  if (w == "random" || w.rfind("random:", 0) == 0) {
+    const std::string seed = w.size() > 7 ? w.substr(7) : "0";
+    char* end = nullptr;
+    const unsigned long long s = std::strtoull(seed.c_str(), &end, 10);
+    if (seed.empty() || *end || seed[0] == '-')
+      throw Error("weights '" + w + "': expected random[:SEED] with a non-negative integer seed");
+    return random(spec, s);
   }
-  std::string path = weights.empty() ? spec.weights : weights;
-  if (path.empty()) throw Error("spec " + spec.path + " names no weights file; pass --weights FILE or random[:SEED]");
-  Supernet net = load(spec, path);
-  net.set_sha256(sha256_file(path));
+  if (w.empty()) throw Error("spec " + spec.path + " names no weights file; pass --weights FILE or random[:SEED]");
+  Supernet net = load(spec, w);
+  net.set_sha256(sha256_file(w));
   return net;
 }
 

@@ -273,7 +273,8 @@ int cmd_bench(const std::vector<std::string>& args) {
   }
   if (what == "switch") return bench_switch(o);
   if (what == "levels") return bench_levels(o);
-  throw Error("unknown benchmark '" + what + "', expected switch or levels");
+  if (what == "element") return bench_element(o);
+  throw Error("unknown benchmark '" + what + "', expected switch, levels or element");
 }
 
 }  // namespace dofa::cli

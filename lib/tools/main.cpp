@@ -23,7 +23,8 @@ const Command kCommands[] = {
     {"infer", dofa::cli::cmd_infer, "run a tensor file through a sub-network, write the logits"},
     {"export", dofa::cli::cmd_export, "write a static sub-network: OFA net.config + state_dict"},
     {"import-ofa", dofa::cli::cmd_import_ofa, "convert an official OFA checkpoint to a weights file"},
-    {"bench", dofa::cli::cmd_bench, "benchmarks: switch, levels (JSON with --json)"},
+    {"bench", dofa::cli::cmd_bench, "benchmarks: switch, levels, element (JSON with --json)"},
+    {"load", dofa::cli::cmd_load, "busy threads pinned to CPUs: the load of benchmarks and the demo"},
 };
 
 void usage(FILE* f) {

@@ -1,0 +1,16 @@
+/* GStreamer dofa plugin: dofaclassify. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstdofaclassify.h"
+
+static gboolean
+plugin_init (GstPlugin * plugin)
+{
+  return GST_ELEMENT_REGISTER (dofaclassify, plugin);
+}
+
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, dofa,
+    "Dynamic-OFA classification that keeps a latency target by switching sub-networks",
+    plugin_init, PACKAGE_VERSION, "MIT/X11", "dofa", "https://github.com/dofa/dofa")

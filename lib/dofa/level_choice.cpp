@@ -1,0 +1,32 @@
+#include "level_choice.h"
+
+namespace dofa {
+
+int most_accurate_fitting(const std::vector<RtmLevel>& levels, const FramePrediction& p,
+                          double budget_ms, double accuracy_cap) {
+  int best = -1;
+  for (int i = 0; i < static_cast<int>(levels.size()); ++i) {
+    const RtmLevel& l = levels[i];
+    if (l.accuracy > accuracy_cap || p.ms(l) > budget_ms) continue;
+    if (best < 0 || l.accuracy > levels[best].accuracy ||
+        (l.accuracy == levels[best].accuracy && l.latency_p90_ms < levels[best].latency_p90_ms))
+      best = i;
+  }
+  return best;
+}
+
+int energy_level(const std::vector<RtmLevel>& levels, double accuracy_min) {
+  int fastest = -1;
+  if (accuracy_min > 0) {
+    for (int i = 0; i < static_cast<int>(levels.size()); ++i) {
+      const RtmLevel& l = levels[i];
+      if (l.accuracy < accuracy_min) continue;
+      if (fastest < 0 || l.latency_p90_ms < levels[fastest].latency_p90_ms ||
+          (l.latency_p90_ms == levels[fastest].latency_p90_ms && l.accuracy > levels[fastest].accuracy))
+        fastest = i;
+    }
+  }
+  return fastest >= 0 ? fastest : most_accurate_fitting(levels, FramePrediction{}, kNoLimit);
+}
+
+}  // namespace dofa

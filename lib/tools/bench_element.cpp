@@ -1,0 +1,211 @@
+// dofa bench element: what the element adds around the engine, per section.
+//   preprocess  frame -> input tensor for every video format the element
+//               accepts, 1920x1080 (and 28x28 GRAY8) to a 28x28 grey and a
+//               224x224 RGB input, one thread
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "error.h"
+#include "json_reader.h"
+#include "preprocess.h"
+#include "system_info.h"
+
+namespace dofa::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = size_t(std::min<double>(v.size() - 1, std::max(0.0, std::ceil(p / 100.0 * v.size()) - 1)));
+  return v[i];
+}
+
+// A 1-channel 28x28 model as the built-in Fashion-MNIST one: only the input
+// and preprocess blocks matter here.
+const char* const kGreySpec = R"({
+  "schema": 1, "name": "grey-28", "description": "1-channel 28x28 input for the preprocessing benchmark",
+  "input": {"channels": 1, "mean": [0.286], "std": [0.353]},
+  "preprocess": {"eval_crop": 1.0, "train": {"pad": 2, "flip": true}},
+  "first_conv": {"width": 8, "kernel": 3, "stride": 1, "act": "h_swish"},
+  "first_block": {"width": 8, "kernel": 3, "stride": 1, "act": "relu", "se": false},
+  "stages": [{"width": 16, "stride": 2, "act": "relu", "se": false}],
+  "final_expand": {"width": 48, "act": "h_swish"},
+  "feature_mix": {"width": 64, "act": "h_swish"},
+  "classifier": {"classes": 10, "dropout": 0.0},
+  "elastic": {"kernel_sizes": [3], "expand_ratios": [3], "depths": [2], "resolutions": [28]},
+  "bn": {"momentum": 0.1, "eps": 1e-5},
+  "weights": null
+})";
+
+// One frame in one format, with the buffers its view points into.
+struct Frame {
+  PixelFormat format;
+  int width, height;
+  std::vector<uint8_t> data, chroma;  // chroma: NV12's UV, I420's U then V
+  ImageView view;
+};
+
+// A frame with what camera video has: gradients, saturated shapes with sharp
+// edges, sensor noise.
+std::vector<uint8_t> scene_rgb(int w, int h) {
+  std::vector<uint8_t> px(size_t(w) * h * 3);
+  uint32_t noise = 2463534242u;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      noise ^= noise << 13, noise ^= noise >> 17, noise ^= noise << 5;
+      const int n = int(noise & 15) - 8;
+      int r = 30 + 170 * x / w + n, g = 50 + 140 * y / h + n, b = 210 - 150 * x / w + n;
+      const int dx = x - w / 3, dy = y - h / 2;
+      if (dx * dx + dy * dy < h * h / 16) r = 220 + n, g = 40 + n, b = 30 + n;
+      if (x > 2 * w / 3 && x < 5 * w / 6 && y > h / 5 && y < h / 2) r = 30 + n, g = 170 + n, b = 70 + n;
+      uint8_t* p = &px[(size_t(y) * w + x) * 3];
+      p[0] = uint8_t(std::clamp(r, 0, 255));
+      p[1] = uint8_t(std::clamp(g, 0, 255));
+      p[2] = uint8_t(std::clamp(b, 0, 255));
+    }
+  return px;
+}
+
+Frame make_frame(PixelFormat f, int w, int h) {
+  Frame fr{f, w, h, {}, {}, {}};
+  const std::vector<uint8_t> rgb = scene_rgb(w, h);
+  const cv::Mat src(h, w, CV_8UC3, const_cast<uint8_t*>(rgb.data()));
+  cv::Mat m;
+  switch (f) {
+    case PixelFormat::Gray8: cv::cvtColor(src, m, cv::COLOR_RGB2GRAY); break;
+    case PixelFormat::RGB: m = src; break;
+    case PixelFormat::BGR: cv::cvtColor(src, m, cv::COLOR_RGB2BGR); break;
+    case PixelFormat::RGBA:
+    case PixelFormat::RGBx: cv::cvtColor(src, m, cv::COLOR_RGB2RGBA); break;
+    case PixelFormat::BGRA:
+    case PixelFormat::BGRx: cv::cvtColor(src, m, cv::COLOR_RGB2BGRA); break;
+    case PixelFormat::NV12:
+    case PixelFormat::I420: cv::cvtColor(src, m, cv::COLOR_RGB2YUV_I420); break;
+  }
+  const size_t luma = size_t(w) * h, cw = size_t(w) / 2, chroma = cw * (h / 2);
+  if (f == PixelFormat::NV12 || f == PixelFormat::I420) {
+    fr.data.assign(m.data, m.data + luma);
+    fr.chroma.assign(m.data + luma, m.data + luma + 2 * chroma);  // U then V
+    if (f == PixelFormat::NV12) {
+      std::vector<uint8_t> uv(2 * chroma);
+      for (size_t i = 0; i < chroma; ++i) uv[2 * i] = fr.chroma[i], uv[2 * i + 1] = fr.chroma[chroma + i];
+      fr.chroma = uv;
+    }
+  } else {
+    fr.data.assign(m.data, m.data + m.total() * m.elemSize());
+  }
+  fr.view = ImageView{fr.data.data(), w, h, size_t(w) * bytes_per_pixel(f), f};
+  if (f == PixelFormat::NV12) {
+    fr.view.planes[0] = fr.chroma.data();
+    fr.view.plane_strides[0] = 2 * cw;
+  } else if (f == PixelFormat::I420) {
+    fr.view.planes[0] = fr.chroma.data();
+    fr.view.planes[1] = fr.chroma.data() + chroma;
+    fr.view.plane_strides[0] = fr.view.plane_strides[1] = cw;
+  }
+  return fr;
+}
+
+struct Target {
+  std::string name;  // "28 grey", "224 rgb"
+  Spec spec;
+  int r;
+};
+
+struct PreprocessResult {
+  std::string format;
+  int width, height;
+  std::string to;
+  double median_ms, p90_ms;
+};
+
+// Each (frame, target) pair N times in a row after 5 warm-up runs: the frame
+// stays in cache, as one just written by the element upstream would be.
+std::vector<PreprocessResult> bench_preprocess(const std::vector<Frame>& frames, const std::vector<Target>& targets,
+                                               int runs) {
+  std::vector<PreprocessResult> res;
+  for (const Frame& f : frames)
+    for (const Target& t : targets) {
+      std::vector<float> out(size_t(t.spec.in_channels) * t.r * t.r);
+      std::vector<double> ms;
+      for (int i = 0; i < runs + 5; ++i) {
+        const auto t0 = Clock::now();
+        preprocess(f.view, t.spec, t.r, out.data());
+        if (i >= 5) ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      }
+      res.push_back({format_name(f.format), f.width, f.height, t.name, percentile(ms, 50), percentile(ms, 90)});
+    }
+  return res;
+}
+
+double median_of(const std::vector<PreprocessResult>& res, const char* format, int w, const char* to) {
+  for (const auto& r : res)
+    if (r.format == format && r.width == w && r.to == to) return r.median_ms;
+  return 0;
+}
+
+}  // namespace
+
+int bench_element(const Options& o) {
+  const int runs = o.get_int("runs", 200);
+  if (runs < 1) throw Error("--runs " + std::to_string(runs) + ": expected >= 1");
+  // One thread: preprocessing runs in the element's streaming thread, and no
+  // OpenCV helper thread may take part in what is measured.
+  set_threads(1);
+  cv::setNumThreads(1);
+
+  // Section 1: preprocessing.
+  std::vector<Target> targets;
+  targets.push_back({"28 grey", Spec::parse(kGreySpec, "bench element"), 28});
+  targets.push_back({"224 rgb", Spec::load(Spec::find("ofa-mbv3-w12")), 224});
+  std::vector<Frame> frames;
+  for (PixelFormat f : {PixelFormat::NV12, PixelFormat::I420, PixelFormat::RGB, PixelFormat::BGR, PixelFormat::RGBx,
+                        PixelFormat::BGRx, PixelFormat::RGBA, PixelFormat::BGRA, PixelFormat::Gray8})
+    frames.push_back(make_frame(f, 1920, 1080));
+  frames.push_back(make_frame(PixelFormat::Gray8, 28, 28));
+  const auto pre = bench_preprocess(frames, targets, runs);
+  const double nv12_grey = median_of(pre, "NV12", 1920, "28 grey");
+  const double nv12_rgb = median_of(pre, "NV12", 1920, "224 rgb");
+
+  JsonWriter w;
+  w.begin_object().key("bench").value("element").key("runs").value(runs).key("threads").value(1);
+  w.key("preprocess").begin_array();
+  for (const auto& r : pre) {
+    w.begin_object().key("format").value(r.format).key("width").value(r.width).key("height").value(r.height);
+    w.key("to").value(r.to).key("median_ms").value(r.median_ms).key("p90_ms").value(r.p90_ms).end_object();
+  }
+  w.end_array();
+  w.key("preprocess_nv12_1080p_to_28_grey_ms").value(nv12_grey);
+  w.key("preprocess_nv12_1080p_to_224_rgb_ms").value(nv12_rgb);
+  w.key("system").raw(system_info_json(system_info()));
+  w.end_object();
+
+  std::string text = "element: preprocessing, 1 thread, " + std::to_string(runs) + " runs (ms)\n";
+  char line[160];
+  std::snprintf(line, sizeof line, "  %-6s %-10s %-8s %8s %8s\n", "format", "size", "to", "median", "p90");
+  text += line;
+  for (const auto& r : pre) {
+    const std::string size = std::to_string(r.width) + "x" + std::to_string(r.height);
+    std::snprintf(line, sizeof line, "  %-6s %-10s %-8s %8.3f %8.3f\n", r.format.c_str(), size.c_str(), r.to.c_str(),
+                  r.median_ms, r.p90_ms);
+    text += line;
+  }
+  std::snprintf(line, sizeof line, "  NV12 1920x1080: %.3f ms to 28 grey, %.3f ms to 224 rgb (medians)\n", nv12_grey,
+                nv12_rgb);
+  text += line;
+  std::fputs((o.flag("json") ? w.str() : text).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace dofa::cli

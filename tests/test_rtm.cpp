@@ -1,0 +1,819 @@
+// Runtime manager: the policies of DESIGN.md §5 on synthetic levels and a
+// seeded latency model (infer = L_level * load * noise, noise uniform 0.9-1.3),
+// judged against an oracle measured the way the benchmark measures it (each
+// level's p90 at a fixed level under the same load).
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "error.h"
+#include "latency_window.h"
+#include "rtm.h"
+#include "rtm_group.h"
+#include "test_util.h"
+#include "up_move_hold.h"
+
+namespace {
+
+using dofa::FrameCost;
+using dofa::Rtm;
+using dofa::RtmDecision;
+using dofa::RtmLevel;
+using dofa::RtmPolicy;
+using dofa::RtmReason;
+using dofa::RtmSettings;
+
+// Six levels, p90 10..40 ms, accuracy 70..79 %.
+std::vector<RtmLevel> six_levels() {
+  return dofa::make_rtm_levels({70, 72, 74, 76, 77.5, 79}, {10, 16, 22, 28, 34, 40});
+}
+
+// Seeded uniform numbers; mt19937_64's output is fixed by the standard, so every
+// library gives the same sequence.
+class Noise {
+ public:
+  explicit Noise(uint64_t seed) : rng_(seed) {}
+  double uniform(double lo, double hi) {
+    return lo + (hi - lo) * static_cast<double>(rng_() >> 11) * 0x1.0p-53;
+  }
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+// What a frame costs: pre about 1 ms, infer = L * load * interference, both with
+// 0.9-1.3 noise; optionally a share of frames 1.6 times slower (a slow tail).
+class Machine {
+ public:
+  explicit Machine(uint64_t seed) : noise_(seed) {}
+  double load = 1;
+  double slow_share = 0;
+  FrameCost run(const std::vector<RtmLevel>& levels, int level, double interference = 1) {
+    double pre = noise_.uniform(0.9, 1.3);
+    double infer = levels[level].latency_p90_ms * load * interference * noise_.uniform(0.9, 1.3);
+    if (slow_share > 0 && noise_.uniform(0, 1) < slow_share) infer *= 1.6;
+    return {level, pre, infer};
+  }
+
+ private:
+  Noise noise_;
+};
+
+// p90 of pre + infer at a fixed level, measured like the benchmark's oracle.
+double oracle_p90(const std::vector<RtmLevel>& levels, int level, double load, double interference = 1) {
+  Machine m(12345);
+  m.load = load;
+  dofa::LatencyWindow w(4000);
+  for (int i = 0; i < 4000; ++i) {
+    FrameCost f = m.run(levels, level, interference);
+    w.push(f.pre_ms + f.infer_ms);
+  }
+  return w.percentile(0.9);
+}
+
+// The most accurate level whose oracle p90 meets T; -1 when none does.
+int oracle_best(const std::vector<RtmLevel>& levels, double target, double load) {
+  int best = -1;
+  for (int i = 0; i < static_cast<int>(levels.size()); ++i)
+    if (oracle_p90(levels, i, load) <= target) best = i;
+  return best;
+}
+
+// One element: its RTM, its settings snapshot and the level the next frame runs on.
+struct Element {
+  Element(std::vector<RtmLevel> lv, RtmSettings s) : levels(lv), settings(s), rtm(lv, s) {
+    first = rtm.decide(settings);
+    level = first.level;
+  }
+  RtmDecision first;  // the decision before the first frame
+  std::vector<RtmLevel> levels;
+  RtmSettings settings;
+  Rtm rtm;
+  int level = 0;
+  int changes = 0;
+  long long frame = 0;
+  long long last_change = -1000000;
+  long long min_gap = std::numeric_limits<long long>::max();  // frames between two changes
+
+  RtmDecision step(Machine& m, double interference = 1) {
+    FrameCost f = m.run(levels, level, interference);
+    last_ms = f.pre_ms + f.infer_ms;
+    RtmDecision d = rtm.update(f, settings);
+    ++frame;
+    if (d.changed) {
+      ++changes;
+      min_gap = std::min(min_gap, frame - last_change);
+      last_change = frame;
+    }
+    ck_assert_int_eq(d.changed, d.level != level);
+    level = d.level;
+    return d;
+  }
+  void run(Machine& m, int frames) {
+    for (int i = 0; i < frames; ++i) step(m);
+  }
+  void reset_counts() {
+    changes = 0;
+    last_change = -1000000;
+    min_gap = std::numeric_limits<long long>::max();
+  }
+  double last_ms = 0;  // pre + infer of the frame just run
+};
+
+RtmSettings with_target(double t, RtmPolicy policy = RtmPolicy::lut) {
+  RtmSettings s;
+  s.target_ms = t;
+  s.policy = policy;
+  return s;
+}
+
+// The level lut must pick for a prediction: most accurate with pre + s * L <= T * (1 - margin).
+int lut_choice(const std::vector<RtmLevel>& levels, const dofa::RtmStats& st, double target) {
+  int best = 0;
+  for (int i = 0; i < static_cast<int>(levels.size()); ++i)
+    if (st.pre_p90_ms + st.slowdown * levels[i].latency_p90_ms <= target * (1 - Rtm::kMargin)) best = i;
+  return best;
+}
+
+// The steady level of lut: it fits T * (1 - margin) by the RTM's own estimate, and
+// is the most accurate that does, or one below (the dead band of moves up).
+void check_lut_level(const Element& e, double target) {
+  dofa::RtmStats st = e.rtm.stats();
+  int best = lut_choice(e.levels, st, target);
+  ck_assert_msg(e.level == best || e.level == best - 1, "level %d, most accurate that fits %d", e.level, best);
+}
+
+// ---------------------------------------------------------------- windows
+
+START_TEST(window_percentiles) {
+  dofa::LatencyWindow w(10);
+  ck_assert_double_eq(w.percentile(0.9, -1), -1);
+  for (int i = 1; i <= 30; ++i) w.push(i);  // keeps 21..30
+  ck_assert_int_eq(w.size(), 10);
+  ck_assert_double_eq(w.percentile(0.9), 29);  // nearest rank: 9th of 10
+  ck_assert_double_eq(w.percentile(0.5), 25);
+  ck_assert_double_eq(w.percentile(1.0), 30);
+  w.set_capacity(4);  // the newest four stay
+  ck_assert_int_eq(w.size(), 4);
+  ck_assert_double_eq(w.percentile(0.01), 27);
+  w.set_capacity(8);
+  w.push(100);
+  ck_assert_int_eq(w.size(), 5);
+  ck_assert_double_eq(w.percentile(1.0), 100);
+  ck_assert_double_eq(w.percentile(0.01), 27);
+  w.clear();
+  ck_assert_int_eq(w.size(), 0);
+  DOFA_ASSERT_ERROR(w.set_capacity(0), "capacity 0");
+}
+END_TEST
+
+// ---------------------------------------------------------------- bad input
+
+START_TEST(malformed_input) {
+  DOFA_ASSERT_ERROR(Rtm({}, RtmSettings{}), "empty");
+  DOFA_ASSERT_ERROR(dofa::make_rtm_levels({70, 72}, {10}), "2 accuracies", "1 latencies");
+  DOFA_ASSERT_ERROR(dofa::make_rtm_levels({70, 172}, {10, 20}), "level 1", "accuracy 172");
+  DOFA_ASSERT_ERROR(dofa::make_rtm_levels({70, 72}, {10, -2}), "level 1", "latency p90 -2");
+  DOFA_ASSERT_ERROR(dofa::make_rtm_levels({70}, {std::nan("")}), "level 0", "latency");
+
+  RtmSettings s;
+  s.window = 0;
+  DOFA_ASSERT_ERROR(Rtm(six_levels(), s), "window 0");
+  s.window = Rtm::kMaxWindow + 1;
+  DOFA_ASSERT_ERROR(Rtm(six_levels(), s), "window 10001");
+  DOFA_ASSERT_ERROR(Rtm(six_levels(), with_target(-5)), "target -5");
+  s = RtmSettings{};
+  s.accuracy_min = 101;
+  DOFA_ASSERT_ERROR(Rtm(six_levels(), s), "accuracy-min 101");
+  s = RtmSettings{};
+  s.fixed_level = 6;
+  DOFA_ASSERT_ERROR(Rtm(six_levels(), s), "level 6", "-1..5");
+
+  Rtm rtm(six_levels(), with_target(30));
+  RtmSettings ok = with_target(30);
+  DOFA_ASSERT_ERROR(rtm.update({6, 1, 10}, ok), "frame level 6");
+  DOFA_ASSERT_ERROR(rtm.update({-1, 1, 10}, ok), "frame level -1");
+  DOFA_ASSERT_ERROR(rtm.update({0, -1, 10}, ok), "pre_ms -1");
+  DOFA_ASSERT_ERROR(rtm.update({0, 1, std::numeric_limits<double>::infinity()}, ok), "infer_ms inf");
+  RtmSettings bad = ok;
+  bad.window = -3;
+  DOFA_ASSERT_ERROR(rtm.update({0, 1, 10}, bad), "window -3");
+  DOFA_ASSERT_ERROR(rtm.decide(with_target(-0.5)), "target -0.5");
+  // A refused update changes nothing.
+  ck_assert_int_eq(rtm.stats().frames, 0);
+}
+END_TEST
+
+// ---------------------------------------------------------------- lut policy
+
+START_TEST(initial_level_from_the_table) {
+  // No samples: s = 1 and pre = 0, so the table alone decides.
+  ck_assert_int_eq(Rtm(six_levels(), with_target(30)).level(), 2);  // 22 <= 30 * 0.9 < 28
+  ck_assert_int_eq(Rtm(six_levels(), with_target(0)).level(), 5);
+  ck_assert_int_eq(Rtm(six_levels(), with_target(5)).level(), 0);
+}
+END_TEST
+
+START_TEST(new_target_takes_effect_on_the_next_frame) {
+  Machine m(1);
+  Element e(six_levels(), with_target(60));
+  e.run(m, 100);
+  ck_assert_int_eq(e.level, 5);
+  for (double t : {25.0, 45.0, 18.0, 60.0, 33.0}) {
+    e.settings.target_ms = t;
+    RtmDecision d = e.step(m);
+    int expected = lut_choice(e.levels, e.rtm.stats(), t);
+    ck_assert_int_eq(d.level, expected);
+    ck_assert_double_eq(d.target_ms, t);
+    if (d.changed) {
+      ck_assert_str_eq(to_string(d.reason), "target");
+      ck_assert(!d.forced_by_load);
+    }
+    e.run(m, 50);
+    ck_assert_int_eq(e.level, expected);
+  }
+}
+END_TEST
+
+// After a load step 1 -> 1.8: back under target within 10 frames, then at the
+// oracle's best level or one below, and >= 90 % of frames meet the target.
+START_TEST(lut_load_step) {
+  for (double t : {26.0, 30.0, 38.0, 45.0, 55.0, 62.0, 75.0}) {
+    for (uint64_t seed : {1, 2, 3}) {
+      Machine m(seed);
+      Element e(six_levels(), with_target(t));
+      e.run(m, 200);
+      m.load = 1.8;
+      int under_at = -1, met = 0, late_frames = 0;
+      bool forced = false;
+      for (int i = 1; i <= 400; ++i) {
+        RtmDecision d = e.step(m);
+        forced = forced || d.forced_by_load;
+        if (d.changed) ck_assert_str_eq(to_string(d.reason), "load");
+        if (under_at < 0 && oracle_p90(e.levels, e.level, 1.8) <= t) under_at = i;
+        if (i > 10) {
+          ++late_frames;
+          met += e.last_ms <= t;
+        }
+      }
+      int best = oracle_best(e.levels, t, 1.8);
+      ck_assert_msg(best >= 0, "T %g has no oracle level", t);
+      ck_assert_msg(under_at >= 0 && under_at <= 10, "T %g seed %d: under target after %d frames", t,
+                    static_cast<int>(seed), under_at);
+      ck_assert_msg(e.level <= best && e.level >= best - 1, "T %g: level %d, oracle %d", t, e.level, best);
+      ck_assert_msg(met >= 0.9 * late_frames, "T %g: %d of %d frames met", t, met, late_frames);
+      ck_assert(forced);
+    }
+  }
+}
+END_TEST
+
+// The load goes away again: the level climbs back, after the hold, at most one below the oracle.
+START_TEST(lut_load_drop) {
+  Machine m(7);
+  Element e(six_levels(), with_target(45));
+  m.load = 1.8;
+  e.run(m, 200);
+  int low = e.level;
+  m.load = 1;
+  e.run(m, 200);
+  int best = oracle_best(e.levels, 45, 1);
+  ck_assert_int_gt(e.level, low);
+  ck_assert_msg(e.level >= best - 1 && e.level <= best, "level %d, oracle %d", e.level, best);
+}
+END_TEST
+
+// At constant load at most one change per 100 frames, also with T within 5 %
+// of a level's p90 (both the table's figure and the measured one).
+void check_stability(RtmPolicy policy) {
+  std::vector<RtmLevel> levels = six_levels();
+  for (double load : {1.0, 1.8}) {
+    std::vector<double> targets;
+    for (int i = 0; i < 6; ++i)
+      for (double f : {0.95, 0.97, 1.0, 1.03, 1.05}) {
+        targets.push_back(oracle_p90(levels, i, load) * f);
+        targets.push_back(levels[i].latency_p90_ms * f);
+      }
+    for (double t : targets) {
+      for (uint64_t seed : {11, 12}) {
+        Machine m(seed);
+        m.load = load;
+        Element e(levels, with_target(t, policy));
+        e.run(m, 300);  // settle from the table's guess
+        e.reset_counts();
+        e.run(m, 1500);
+        ck_assert_msg(e.changes <= 1,
+                      "%s load %g T %.2f seed %d: %d changes, closest %lld frames apart",
+                      to_string(policy), load, t, static_cast<int>(seed), e.changes, e.min_gap);
+      }
+    }
+  }
+}
+
+START_TEST(lut_stability) { check_stability(RtmPolicy::lut); }
+END_TEST
+
+// A move up waits one window of frames that all want it; a move down does not wait.
+START_TEST(lut_moves_up_after_a_window) {
+  Machine m(14);
+  Element e(six_levels(), with_target(45));
+  m.load = 1.8;
+  e.run(m, 300);
+  int low = e.level;
+  m.load = 1;
+  long long dropped_at = e.frame;
+  long long up_at = -1;
+  for (int i = 0; i < 300 && up_at < 0; ++i)
+    if (e.step(m).changed) up_at = e.frame;
+  ck_assert_int_gt(e.level, low);
+  // The window's p90 forgets the slow frames after ~27 frames, then one window of holding.
+  ck_assert_int_ge(up_at - dropped_at, e.settings.window + 20);
+}
+END_TEST
+
+START_TEST(up_move_hold_backs_off) {
+  dofa::UpMoveHold h;
+  h.reset(6);
+  ck_assert_int_eq(h.frames_needed(2, 4, 30), 30);
+  h.forced_down(4, 2);  // levels 3 and 4 failed
+  ck_assert_int_eq(h.frames_needed(2, 3, 30), dofa::UpMoveHold::kRetryFrames);
+  ck_assert_int_eq(h.frames_needed(0, 2, 30), 30);  // level 2 did not fail
+  h.forced_down(3, 2);
+  ck_assert_int_eq(h.frames_needed(2, 4, 30), 2 * dofa::UpMoveHold::kRetryFrames);
+  for (int i = 0; i < 20; ++i) h.forced_down(3, 2);
+  ck_assert_int_eq(h.frames_needed(2, 3, 30),
+                   dofa::UpMoveHold::kRetryFrames << dofa::UpMoveHold::kMaxDoublings);
+  ck_assert_int_eq(h.frames_needed(2, 3, 5000), 5000);  // never less than a window
+  // A move up that lasts kProbationFactor times its wait earns one drop back.
+  h.reset(6);
+  h.forced_down(3, 2);
+  h.forced_down(3, 2);
+  h.moved_up(2, 3, 200);
+  for (int i = 0; i < dofa::UpMoveHold::kProbationFactor * 200 - 1; ++i) h.next_frame();
+  ck_assert_int_eq(h.frames_needed(2, 3, 30), 2 * dofa::UpMoveHold::kRetryFrames);
+  h.next_frame();
+  ck_assert_int_eq(h.frames_needed(2, 3, 30), dofa::UpMoveHold::kRetryFrames);
+  // One that is forced down again earns nothing.
+  h.moved_up(2, 3, 100);
+  h.forced_down(3, 2);
+  for (int i = 0; i < 1000; ++i) h.next_frame();
+  ck_assert_int_eq(h.frames_needed(2, 3, 30), 2 * dofa::UpMoveHold::kRetryFrames);
+}
+END_TEST
+
+// A slow tail (12 % of frames 1.6 times slower) puts a level's p90 on a cliff:
+// retries of the level above become ever rarer instead of flipping every window.
+START_TEST(slow_tail_retries_back_off) {
+  for (RtmPolicy policy : {RtmPolicy::lut, RtmPolicy::reactive}) {
+    for (double t : {27.4, 33.7, 41.8, 46.2, 51.0}) {
+      Machine m(17);
+      m.slow_share = 0.12;
+      Element e(six_levels(), with_target(t, policy));
+      e.run(m, 300);
+      e.reset_counts();
+      e.run(m, 3000);
+      ck_assert_msg(e.changes <= 12, "%s T %g: %d changes in 3000 frames", to_string(policy), t, e.changes);
+    }
+  }
+}
+END_TEST
+
+// ---------------------------------------------------------------- reactive policy
+
+START_TEST(reactive_load_step) {
+  for (double t : {30.0, 45.0, 62.0}) {
+    Machine m(3);
+    Element e(six_levels(), with_target(t, RtmPolicy::reactive));
+    e.run(m, 400);
+    int before = e.level;
+    m.load = 1.8;
+    int under_at = -1;
+    int decided_down = 0;
+    for (int i = 1; i <= 600; ++i) {
+      RtmDecision d = e.step(m);
+      if (d.changed) {
+        ck_assert_int_eq(d.level, d.previous_level - 1);  // one level per step
+        ck_assert(d.forced_by_load);
+        ++decided_down;
+      }
+      if (under_at < 0 && oracle_p90(e.levels, e.level, 1.8) <= t) under_at = i;
+    }
+    int stepped = before - e.level;
+    ck_assert_int_gt(stepped, 0);
+    ck_assert_int_eq(decided_down, stepped);
+    ck_assert_msg(under_at >= 0 && under_at <= (stepped + 1) * e.settings.window,
+                  "T %g: %d levels stepped, under after %d frames", t, stepped, under_at);
+    int best = oracle_best(e.levels, t, 1.8);
+    ck_assert_msg(e.level >= best - 1 && e.level <= best, "T %g: level %d, oracle %d", t, e.level, best);
+  }
+}
+END_TEST
+
+START_TEST(reactive_decides_once_per_window) {
+  Machine m(5);
+  RtmSettings s = with_target(0, RtmPolicy::reactive);
+  s.window = 10;
+  Element e(six_levels(), s);
+  ck_assert_int_eq(e.level, 5);
+  e.settings.target_ms = 20;  // reactive steps there, one level per window
+  std::vector<long long> change_frames;
+  for (int i = 0; i < 100; ++i) {
+    RtmDecision d = e.step(m);
+    if (!d.changed) continue;
+    change_frames.push_back(e.frame);
+    ck_assert_int_eq(d.level, d.previous_level - 1);
+  }
+  ck_assert_int_ge(change_frames.size(), 4);
+  for (long long f : change_frames) ck_assert_int_eq(f % 10, 0);  // window boundaries only
+  ck_assert_int_le(e.level, 1);
+}
+END_TEST
+
+START_TEST(reactive_stability) { check_stability(RtmPolicy::reactive); }
+END_TEST
+
+// ---------------------------------------------------------------- rules
+
+START_TEST(accuracy_min_floor_and_energy_rule) {
+  Machine m(9);
+  RtmSettings s = with_target(60);
+  s.accuracy_min = 74;
+  Element e(six_levels(), s);
+  e.run(m, 100);
+  check_lut_level(e, 60);  // floor met: the most accurate that fits
+  ck_assert(e.levels[e.level].accuracy >= 74);
+
+  e.settings.target_ms = 0;  // no target: the fastest level meeting the floor saves energy
+  RtmDecision d = e.step(m);
+  ck_assert_int_eq(d.level, 2);
+  ck_assert_str_eq(to_string(d.reason), "target");
+  e.run(m, 300);
+  ck_assert_int_eq(e.level, 2);
+
+  e.settings.accuracy_min = 77;
+  ck_assert_int_eq(e.step(m).level, 4);
+  e.settings.accuracy_min = 95;  // no level reaches it: the most accurate
+  ck_assert_int_eq(e.step(m).level, 5);
+  e.settings.accuracy_min = 0;  // neither: the most accurate
+  ck_assert_int_eq(e.step(m).level, 5);
+  ck_assert(!e.step(m).conflict);
+}
+END_TEST
+
+START_TEST(unreachable_posted_once_per_episode) {
+  Machine m(4);
+  Element e(six_levels(), with_target(8));  // level 0 alone is ~13.6 ms
+  ck_assert(e.first.unreachable_started);  // known from the table before any frame
+  int posts = 0, frames_unreachable = 0;
+  for (int i = 0; i < 300; ++i) {
+    RtmDecision d = e.step(m);
+    ck_assert_int_eq(d.level, 0);
+    posts += d.unreachable_started;
+    frames_unreachable += d.unreachable;
+  }
+  ck_assert_int_eq(posts, 0);  // posted once, before the first frame
+  ck_assert_int_eq(frames_unreachable, 300);
+
+  // The episode ends when level 0 fits again, and a new one is posted again.
+  e.settings.target_ms = 20;
+  RtmDecision d = e.step(m);
+  ck_assert(!d.unreachable);
+  e.run(m, 100);
+  m.load = 2.5;  // level 0: 10 * 2.5 * 1.26 + pre > 20
+  posts = 0;
+  for (int i = 0; i < 300; ++i) {
+    d = e.step(m);
+    posts += d.unreachable_started;
+    if (d.changed) ck_assert_str_eq(to_string(d.reason), "unreachable");
+  }
+  ck_assert_int_eq(posts, 1);
+  ck_assert_int_eq(e.level, 0);
+
+  // Reactive: the same rule once level 0 is reached.
+  Machine m2(4);
+  Element r(six_levels(), with_target(8, RtmPolicy::reactive));
+  posts = r.first.unreachable_started;
+  for (int i = 0; i < 600; ++i) posts += r.step(m2).unreachable_started;
+  ck_assert_int_eq(r.level, 0);
+  ck_assert_int_eq(posts, 1);
+}
+END_TEST
+
+START_TEST(latency_wins_over_accuracy_min) {
+  Machine m(6);
+  RtmSettings s = with_target(25);
+  s.accuracy_min = 78;
+  Element e(six_levels(), s);
+  int posts = e.first.conflict_started, conflict_frames = 0;
+  for (int i = 0; i < 300; ++i) {
+    RtmDecision d = e.step(m);
+    posts += d.conflict_started;
+    conflict_frames += d.conflict;
+  }
+  check_lut_level(e, 25);  // latency decides
+  ck_assert(e.levels[e.level].accuracy < 78);
+  ck_assert_int_eq(posts, 1);
+  ck_assert_int_eq(conflict_frames, 300);
+  e.settings.target_ms = 60;  // both can be met: the conflict is over
+  RtmDecision d = e.step(m);
+  ck_assert(!d.conflict);
+  ck_assert(e.levels[d.level].accuracy >= 78);
+}
+END_TEST
+
+START_TEST(fixed_level_turns_the_rtm_off) {
+  Machine m(8);
+  RtmSettings s = with_target(8);
+  s.fixed_level = 4;
+  Element e(six_levels(), s);
+  ck_assert_int_eq(e.level, 4);
+  for (int i = 0; i < 200; ++i) {
+    if (i == 100) m.load = 2;
+    RtmDecision d = e.step(m);
+    ck_assert_int_eq(d.level, 4);
+    ck_assert(!d.unreachable && !d.unreachable_started && !d.conflict && !d.changed);
+  }
+  e.settings.fixed_level = 1;
+  RtmDecision d = e.step(m);
+  ck_assert_int_eq(d.level, 1);
+  ck_assert_str_eq(to_string(d.reason), "fixed");
+  ck_assert(!d.forced_by_load);
+  e.settings.fixed_level = -1;  // automatic again: the target is unreachable
+  d = e.step(m);
+  ck_assert_int_eq(d.level, 0);
+  ck_assert(d.unreachable_started);
+  ck_assert_str_eq(to_string(d.reason), "unreachable");
+}
+END_TEST
+
+START_TEST(qos_tightens_the_target) {
+  Machine m(10);
+  Element e(six_levels(), with_target(0));
+  e.run(m, 50);
+  ck_assert_int_eq(e.level, 5);
+  // Downstream twice too slow at 30 fps: T_eff = 33.3 / 2.
+  e.rtm.on_qos(2.0, 1000.0 / 30);
+  ck_assert_double_eq_tol(e.rtm.qos_target_ms(), 16.667, 1e-3);
+  RtmDecision d = e.step(m);
+  ck_assert(d.changed && d.level < 5);
+  ck_assert_str_eq(to_string(d.reason), "qos");
+  ck_assert(d.forced_by_load);
+  ck_assert_double_eq_tol(d.target_ms, 16.667, 1e-3);
+  ck_assert_int_eq(d.level, lut_choice(e.levels, e.rtm.stats(), d.target_ms));
+
+  // A looser QoS budget than latency-ms changes nothing.
+  e.settings.target_ms = 12;
+  e.rtm.on_qos(0.5, 1000.0 / 30);
+  d = e.step(m);
+  ck_assert_double_eq(d.target_ms, 12);
+
+  // Cleared (unknown duration): the latency target alone again.
+  e.settings.target_ms = 0;
+  e.rtm.on_qos(1.5, 0);
+  ck_assert_double_eq(e.rtm.qos_target_ms(), 0);
+  e.run(m, 200);
+  ck_assert_int_eq(e.level, 5);
+
+  // QoS alone, then gone: down and back up, both for QoS.
+  e.rtm.on_qos(2.0, 1000.0 / 30);
+  d = e.step(m);
+  ck_assert_str_eq(to_string(d.reason), "qos");
+  e.rtm.clear_qos();
+  for (int i = 0; i < 400 && e.level < 5; ++i) {
+    d = e.step(m);
+    if (d.changed) ck_assert_str_eq(to_string(d.reason), "qos");
+  }
+  ck_assert_int_eq(e.level, 5);
+}
+END_TEST
+
+START_TEST(window_setting_changes_between_frames) {
+  Machine m(12);
+  Element e(six_levels(), with_target(40));
+  e.run(m, 100);
+  e.settings.window = 5;
+  e.run(m, 3);
+  ck_assert_int_eq(e.rtm.stats().samples, 5);
+  e.settings.window = 200;
+  e.run(m, 10);
+  ck_assert_int_eq(e.rtm.stats().samples, 15);
+}
+END_TEST
+
+START_TEST(statistics) {
+  Rtm rtm(six_levels(), with_target(0));
+  RtmSettings s = with_target(0);
+  s.window = 10;
+  for (int i = 1; i <= 10; ++i) rtm.update({5, static_cast<double>(i), 40.0 + i}, s);
+  dofa::RtmStats st = rtm.stats();
+  ck_assert_int_eq(st.frames, 10);
+  ck_assert_int_eq(st.samples, 10);
+  ck_assert_int_eq(st.switches, 0);
+  ck_assert_double_eq(st.pre_p50_ms, 5);
+  ck_assert_double_eq(st.pre_p90_ms, 9);
+  ck_assert_double_eq(st.infer_p50_ms, 45);
+  ck_assert_double_eq(st.infer_p90_ms, 49);
+  ck_assert_double_eq(st.total_p90_ms, 58);
+  ck_assert_double_eq_tol(st.slowdown, 49.0 / 40, 1e-12);
+  s.target_ms = 30;
+  RtmDecision d = rtm.update({5, 1, 40}, s);
+  ck_assert(d.changed);
+  ck_assert_int_eq(rtm.stats().switches, 1);
+  ck_assert_double_eq(d.expected_accuracy, six_levels()[d.level].accuracy);
+  ck_assert_double_eq(d.measured_ms, 58);
+  ck_assert_str_eq(to_string(d.reason), "target");
+}
+END_TEST
+
+// ---------------------------------------------------------------- groups
+
+// Two networks on one device: each one's inference slows with the other's work
+// (interference 1 + 0.5 * L_other / L_max), as in the paper's Fig. 8.
+constexpr double kGamma = 0.5;
+double interference(const std::vector<RtmLevel>& levels, int other_level) {
+  return 1 + kGamma * levels[other_level].latency_p90_ms / levels.back().latency_p90_ms;
+}
+
+// Brute force over the oracle: the pair with the highest summed accuracy meeting both targets.
+std::pair<int, int> brute_force_pair(const std::vector<RtmLevel>& levels, double ta, double tb, double load) {
+  std::pair<int, int> best{-1, -1};
+  double best_sum = -1;
+  for (int a = 0; a < 6; ++a)
+    for (int b = 0; b < 6; ++b) {
+      if (oracle_p90(levels, a, load, interference(levels, b)) > ta) continue;
+      if (oracle_p90(levels, b, load, interference(levels, a)) > tb) continue;
+      double sum = levels[a].accuracy + levels[b].accuracy;
+      if (sum > best_sum) {
+        best_sum = sum;
+        best = {a, b};
+      }
+    }
+  return best;
+}
+
+START_TEST(group_of_two_after_a_load_step) {
+  std::vector<RtmLevel> levels = six_levels();
+  for (auto targets : {std::pair<double, double>{60, 40}, {50, 30}, {70, 45}}) {
+    for (uint64_t seed : {21, 22}) {
+      RtmSettings sa = with_target(targets.first), sb = with_target(targets.second);
+      sa.group = sb.group = "fig8";
+      sb.policy = RtmPolicy::reactive;  // a group's policy is the coordinator's
+      Element a(levels, sa), b(levels, sb);
+      ck_assert_int_eq(dofa::RtmGroup::member_count("fig8"), 2);
+      Machine ma(seed), mb(seed + 100);
+      auto both = [&](int frames) {
+        dofa::LatencyWindow wa(100), wb(100);
+        for (int i = 0; i < frames; ++i) {
+          int la = a.level, lb = b.level;
+          a.step(ma, interference(levels, lb));
+          b.step(mb, interference(levels, la));
+          wa.push(a.last_ms);
+          wb.push(b.last_ms);
+        }
+        return std::make_pair(wa.percentile(0.9), wb.percentile(0.9));
+      };
+      both(400);
+      ma.load = mb.load = 1.8;
+      auto p90 = both(1200);
+      auto best = brute_force_pair(levels, targets.first, targets.second, 1.8);
+      ck_assert_int_ge(best.first, 0);
+      ck_assert_msg(p90.first <= targets.first && p90.second <= targets.second,
+                    "T %g/%g: p90 %.1f/%.1f ms", targets.first, targets.second, p90.first, p90.second);
+      ck_assert_msg(std::abs(a.level - best.first) <= 1 && std::abs(b.level - best.second) <= 1,
+                    "T %g/%g seed %d: levels %d/%d, brute force %d/%d", targets.first, targets.second,
+                    static_cast<int>(seed), a.level, b.level, best.first, best.second);
+      // Settled: no more changes at constant load.
+      a.reset_counts();
+      b.reset_counts();
+      both(500);
+      ck_assert_int_le(a.changes + b.changes, 2);
+    }
+  }
+}
+END_TEST
+
+START_TEST(group_member_leaves) {
+  std::vector<RtmLevel> levels = six_levels();
+  RtmSettings s = with_target(45);
+  s.group = "pair";
+  auto a = std::make_unique<Element>(levels, s);
+  auto b = std::make_unique<Element>(levels, s);
+  Machine ma(31), mb(32);
+  ma.load = mb.load = 1.5;
+  for (int i = 0; i < 600; ++i) {
+    int la = a->level, lb = b->level;
+    a->step(ma, interference(levels, lb));
+    b->step(mb, interference(levels, la));
+  }
+  int shared = a->level;
+  b.reset();  // element destroyed
+  ck_assert_int_eq(dofa::RtmGroup::member_count("pair"), 1);
+  for (int i = 0; i < 600; ++i) a->step(ma, 1);  // the device is its own now
+  int best = oracle_best(levels, 45, 1.5);
+  ck_assert_int_ge(a->level, shared);
+  ck_assert_msg(a->level >= best - 1 && a->level <= best, "level %d, alone best %d", a->level, best);
+  a.reset();
+  ck_assert_int_eq(dofa::RtmGroup::member_count("pair"), 0);
+
+  // Leaving by setting another group (or none) works the same way.
+  Element c(levels, s), d(levels, s);
+  ck_assert_int_eq(dofa::RtmGroup::member_count("pair"), 2);
+  d.settings.group = "";
+  Machine m(33);
+  d.step(m);
+  ck_assert_int_eq(dofa::RtmGroup::member_count("pair"), 1);
+  c.run(m, 50);  // the remaining member still decides
+}
+END_TEST
+
+// Members in their own streaming threads, QoS from a third: nothing is lost or torn.
+START_TEST(group_members_in_threads) {
+  std::vector<RtmLevel> levels = six_levels();
+  RtmSettings s = with_target(40);
+  s.group = "threads";
+  Element a(levels, s), b(levels, s);
+  std::thread ta([&] {
+    Machine m(41);
+    a.run(m, 3000);
+  });
+  std::thread tb([&] {
+    Machine m(42);
+    for (int i = 0; i < 3000; ++i) {
+      b.settings.target_ms = (i / 500) % 2 ? 30 : 40;
+      b.step(m);
+    }
+  });
+  std::thread qos([&] {
+    for (int i = 0; i < 2000; ++i) {
+      a.rtm.on_qos(i % 3 ? 0.8 : 1.2, 33.3);
+      (void)b.rtm.level();
+    }
+    a.rtm.clear_qos();
+  });
+  ta.join();
+  tb.join();
+  qos.join();
+  ck_assert_int_eq(a.rtm.stats().frames, 3000);
+  ck_assert_int_eq(b.rtm.stats().frames, 3000);
+}
+END_TEST
+
+// A member going fixed is left alone; the others still share the device.
+START_TEST(group_member_fixed) {
+  std::vector<RtmLevel> levels = six_levels();
+  RtmSettings s = with_target(40);
+  s.group = "fixed";
+  Element a(levels, s), b(levels, s);
+  b.settings.fixed_level = 5;
+  Machine ma(51), mb(52);
+  ma.load = mb.load = 1.8;
+  for (int i = 0; i < 800; ++i) {
+    int la = a.level, lb = b.level;
+    a.step(ma, interference(levels, lb));
+    RtmDecision d = b.step(mb, interference(levels, la));
+    if (i > 0) ck_assert_int_eq(d.level, 5);
+  }
+  double p90 = oracle_p90(levels, a.level, 1.8, interference(levels, 5));
+  ck_assert_msg(p90 <= 40, "level %d p90 %.1f", a.level, p90);
+}
+END_TEST
+
+Suite* rtm_suite() {
+  Suite* s = suite_create("rtm");
+  TCase* t = tcase_create("rtm");
+  tcase_set_timeout(t, 120);
+  tcase_add_test(t, window_percentiles);
+  tcase_add_test(t, malformed_input);
+  tcase_add_test(t, initial_level_from_the_table);
+  tcase_add_test(t, new_target_takes_effect_on_the_next_frame);
+  tcase_add_test(t, lut_load_step);
+  tcase_add_test(t, lut_load_drop);
+  tcase_add_test(t, lut_stability);
+  tcase_add_test(t, lut_moves_up_after_a_window);
+  tcase_add_test(t, up_move_hold_backs_off);
+  tcase_add_test(t, slow_tail_retries_back_off);
+  tcase_add_test(t, reactive_load_step);
+  tcase_add_test(t, reactive_decides_once_per_window);
+  tcase_add_test(t, reactive_stability);
+  tcase_add_test(t, accuracy_min_floor_and_energy_rule);
+  tcase_add_test(t, unreachable_posted_once_per_episode);
+  tcase_add_test(t, latency_wins_over_accuracy_min);
+  tcase_add_test(t, fixed_level_turns_the_rtm_off);
+  tcase_add_test(t, qos_tightens_the_target);
+  tcase_add_test(t, window_setting_changes_between_frames);
+  tcase_add_test(t, statistics);
+  tcase_add_test(t, group_of_two_after_a_load_step);
+  tcase_add_test(t, group_member_leaves);
+  tcase_add_test(t, group_members_in_threads);
+  tcase_add_test(t, group_member_fixed);
+  suite_add_tcase(s, t);
+  return s;
+}
+
+}  // namespace
+
+int main() { return dofa_test::run_suite(rtm_suite()); }
