@@ -170,7 +170,31 @@ enum {
   PROP_AVAILABLE_DEVICES,
 };
 
-#define VIDEO_FORMATS "{ RGB, BGR, RGBx, BGRx, RGBA, BGRA, GRAY8, NV12, I420 }"
+// What gst-inspect-1.0 shows: what the element does, launch lines and every message field.
+static const char kDescription[] =
+    "Classifies frames with the most accurate level (sub-network of a once-for-all supernet) that keeps the "
+    "time spent on a frame within latency-ms, switching levels frame by frame as load and settings change.\n"
+    "Every buffer gets a GstDofaClassificationMeta (gstreamer-dofa-1.0), a GstCustomMeta \"DofaClassification\" "
+    "with the same fields (class-id, label, confidence, top-ids, top-scores, level, expected-accuracy, pre-ms, "
+    "infer-ms, stale, roi-id) and a full-frame GstVideoRegionOfInterestMeta (id -1) with a \"classification\" "
+    "param (label, confidence, label_id, level, model_name).\n"
+    "Examples:\n"
+    "  gst-launch-1.0 videotestsrc num-buffers=100 ! videoconvert ! dofaclassify latency-ms=5 ! fakesink\n"
+    "  gst-launch-1.0 -m videotestsrc ! videoconvert ! dofaclassify latency-ms=20 accuracy-min=85 ! fakesink\n"
+    "  gst-launch-1.0 videotestsrc ! videoconvert ! dofaclassify level=0 ! fakesink   (fixed level, RTM off)\n"
+    "Element messages (post-messages=false turns them off):\n"
+    "  dofa-level-changed: old-level, new-level (gint), reason (string: target, accuracy-min, policy, automatic, "
+    "fixed, load, qos, group, unreachable), target-ms, measured-ms, expected-accuracy (gdouble), running-time (guint64)\n"
+    "  dofa-stats (every stats-interval frames): level (gint), frames, switches (guint64), fps, pre-p50-ms, "
+    "pre-p90-ms, infer-p50-ms, infer-p90-ms (gdouble)\n"
+    "  dofa-levels-measured (at start): num-levels (gint), measured-ms, table-p90-ms, accuracy (arrays of gdouble)\n"
+    "  dofa-target-unreachable (once per episode): target-ms, fastest-ms (gdouble), accuracy-conflict (gboolean)\n"
+    "  dofa-device-refused: requested, device, reason (string)\n"
+    "A QoS message (quality = 1000000 * level / (num-levels - 1), dropped 0) is posted when load forces the "
+    "level down.";
+
+// NV12 first: videoconvert picks the first, and it is the cheapest to preprocess.
+#define VIDEO_FORMATS "{ NV12, I420, GRAY8, RGB, BGR, RGBx, BGRx, RGBA, BGRA }"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
     GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
@@ -908,8 +932,7 @@ gst_dofa_classify_class_init (GstDofaClassifyClass * klass)
           "Comma-separated devices this build and machine can run on", "cpu", ro));
 
   gst_element_class_set_static_metadata (element_class, "Dynamic-OFA classifier", "Filter/Analyzer/Video",
-      "Classifies frames, switching sub-networks of a once-for-all supernet to keep a latency target",
-      "dofa developers");
+      kDescription, "dofa developers");
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
 

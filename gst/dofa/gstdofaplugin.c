@@ -13,4 +13,4 @@ plugin_init (GstPlugin * plugin)
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, dofa,
     "Dynamic-OFA classification that keeps a latency target by switching sub-networks",
-    plugin_init, PACKAGE_VERSION, "MIT/X11", "dofa", "https://github.com/dofa/dofa")
+    plugin_init, PACKAGE_VERSION, "MIT/X11", "dofa", "Unknown package origin")

@@ -398,13 +398,35 @@ GST_START_TEST (test_cuda_refused)
 }
 GST_END_TEST;
 
+/* The leaks tracer, when the test runs with GST_TRACERS=leaks; NULL otherwise. */
+static GstTracer *
+leaks_tracer (void)
+{
+  GList *tracers = gst_tracing_get_active_tracers (), *l;
+  GstTracer *found = NULL;
+  for (l = tracers; l; l = l->next)
+    if (!found && g_str_equal (G_OBJECT_TYPE_NAME (l->data), "GstLeaksTracer"))
+      found = gst_object_ref (l->data);
+  g_list_free_full (tracers, gst_object_unref);
+  return found;
+}
+
+/* NULL -> PLAYING -> NULL twenty times; with the leaks tracer active
+ * (GST_TRACERS=leaks), every object and mini object made during the cycles is
+ * gone afterwards. */
 GST_START_TEST (test_state_cycles)
 {
   gchar *launch = g_strdup_printf ("videotestsrc num-buffers=3 ! video/x-raw,format=NV12,width=40,height=30 ! "
       "dofaclassify model=%s level-table=%s ! fakesink", model_path, table_path);
-  GstElement *pipe = gst_parse_launch (launch, NULL);
+  GstTracer *leaks = leaks_tracer ();
   gint i;
-  for (i = 0; i < 20; i++) {
+
+  /* Cycle 0 creates the process-wide singletons (element classes' pad
+   * templates, the system clock, the task pool); the next 20 are tracked. */
+  for (i = 0; i <= 20; i++) {
+    if (i == 1 && leaks)
+      g_signal_emit_by_name (leaks, "activity-start-tracking");
+    GstElement *pipe = gst_parse_launch (launch, NULL);
     GstBus *bus = gst_element_get_bus (pipe);
     GstMessage *msg;
     fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
@@ -413,8 +435,44 @@ GST_START_TEST (test_state_cycles)
     gst_message_unref (msg);
     fail_unless_equals_int (gst_element_set_state (pipe, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
     gst_object_unref (bus);
+    gst_object_unref (pipe);
   }
-  gst_object_unref (pipe);
+  if (leaks) {
+    GstStructure *checkpoint = NULL;
+    const GValue *created, *removed;
+    g_signal_emit_by_name (leaks, "activity-get-checkpoint", &checkpoint);
+    created = gst_structure_get_value (checkpoint, "objects-created-list");
+    removed = gst_structure_get_value (checkpoint, "objects-removed-list");
+    GST_INFO ("leaks tracer: %u created, %u removed", gst_value_list_get_size (created),
+        gst_value_list_get_size (removed));
+    {
+      /* Addresses are reused: count per address, print what stays. */
+      GHashTable *alive = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      const GValue *lists[2] = { created, removed };
+      guint l, k;
+      for (l = 0; l < 2; l++)
+        for (k = 0; k < gst_value_list_get_size (lists[l]); k++) {
+          const GstStructure *o = gst_value_get_structure (gst_value_list_get_value (lists[l], k));
+          gchar *key = g_strdup_printf ("%s %s", gst_structure_get_string (o, "type-name"),
+              gst_structure_get_string (o, "address"));
+          gint n = GPOINTER_TO_INT (g_hash_table_lookup (alive, key)) + (l == 0 ? 1 : -1);
+          g_hash_table_insert (alive, key, GINT_TO_POINTER (n));
+        }
+      {
+        GHashTableIter it;
+        gpointer key, n;
+        g_hash_table_iter_init (&it, alive);
+        while (g_hash_table_iter_next (&it, &key, &n))
+          if (GPOINTER_TO_INT (n) != 0)
+            g_printerr ("still alive after the cycles: %s (%d)\n", (gchar *) key, GPOINTER_TO_INT (n));
+      }
+      g_hash_table_destroy (alive);
+    }
+    fail_unless_equals_int (gst_value_list_get_size (created), gst_value_list_get_size (removed));
+    g_signal_emit_by_name (leaks, "activity-stop-tracking");
+    gst_structure_free (checkpoint);
+    gst_object_unref (leaks);
+  }
   g_free (launch);
 }
 GST_END_TEST;
