@@ -258,7 +258,7 @@ int cmd_bench(const std::vector<std::string>& args) {
   const std::string what = o.positional().empty() ? "" : o.positional()[0];
   if (o.help() || what.empty()) {
     std::printf(
-        "usage: dofa bench switch|levels [--json] [--spec S] [--weights W] [--threads N]\n"
+        "usage: dofa bench switch|levels|element [--json] [--spec S] [--weights W] [--threads N]\n"
         "  switch  a Model of --levels (8) random archs at --resolution (160) with random weights;\n"
         "          --switches (10000) switches between random levels in bursts of --burst (50), each\n"
         "          followed by --hold-frames (4) frames, while another thread classifies. Reports\n"
@@ -267,6 +267,8 @@ int cmd_bench(const std::vector<std::string>& args) {
         "  levels  batch-1 latency (median, p90) of max, min and Dynamic-OFA's nets_6 archs (or --arch):\n"
         "          the materialised level, the dynamic supernet forward with views in NCHW (as OFA\n"
         "          runs it) and in channels-last, measured round-robin in one run (--runs 20); rss_mb.\n"
+        "  element preprocessing of video frames (1080p NV12 and the other formats the element accepts) to\n"
+        "          a 28x28 grey and a 224x224 RGB input: median and p90 ms (--runs 200).\n"
         "  Default spec %s, weights random:1, 1 thread.\n",
         kDefaultModel);
     return what.empty() && !o.help() ? 2 : 0;
