@@ -138,6 +138,9 @@ struct _GstDofaClassify {
   GstBaseTransform parent;
   Settings *settings;
   State *state;
+  // The last Model loaded, kept past stop() so that READY <-> PAUSED cycles
+  // find it in the process-wide cache instead of loading it again.
+  std::shared_ptr<const dofa::Model> *kept_model;
   // Read-only properties, written by the streaming thread under the object lock.
   gint current_level;
   gint num_levels;
@@ -498,6 +501,7 @@ gst_dofa_classify_start (GstBaseTransform * trans)
   try {
     dofa::set_threads (s.threads);
     state->model = dofa::Model::get (o);
+    *self->kept_model = state->model;
     state->runner = std::make_unique<dofa::Runner> (state->model);
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load model '%s'", o.spec.c_str ()), ("%s", e.what ()));
@@ -830,6 +834,7 @@ gst_dofa_classify_finalize (GObject * object)
   GstDofaClassify *self = GST_DOFA_CLASSIFY (object);
   delete self->state;
   delete self->settings;
+  delete self->kept_model;
   g_free (self->available_devices);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -839,6 +844,7 @@ gst_dofa_classify_init (GstDofaClassify * self)
 {
   self->settings = new Settings ();
   self->state = NULL;
+  self->kept_model = new std::shared_ptr<const dofa::Model> ();
   self->current_level = -1;
   self->num_levels = 0;
   self->expected_accuracy = -1.0;

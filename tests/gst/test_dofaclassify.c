@@ -398,6 +398,46 @@ GST_START_TEST (test_cuda_refused)
 }
 GST_END_TEST;
 
+/* The measured-ms array of the next dofa-levels-measured message on @bus, as a string. */
+static gchar *
+levels_measured (GstBus * bus)
+{
+  GstMessage *msg;
+  gchar *out = NULL;
+  while (!out && (msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    if (gst_message_has_name (msg, "dofa-levels-measured"))
+      out = gst_value_serialize (gst_structure_get_value (gst_message_get_structure (msg), "measured-ms"));
+    gst_message_unref (msg);
+  }
+  return out;
+}
+
+/* READY <-> PAUSED does not load the model again: the second start reports the
+ * very latencies measured at the first load. */
+GST_START_TEST (test_ready_paused_keeps_model)
+{
+  GstElement *e = gst_element_factory_make ("dofaclassify", NULL);
+  GstBus *bus = gst_bus_new ();
+  gchar *at_first_load, *after_cycle;
+
+  gst_element_set_bus (e, bus);
+  g_object_set (e, "model", model_path, "level-table", table_path, NULL);
+  fail_unless (gst_element_set_state (e, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
+  at_first_load = levels_measured (bus);
+  fail_unless (gst_element_set_state (e, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS);
+  fail_unless (gst_element_set_state (e, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
+  after_cycle = levels_measured (bus);
+  fail_unless (at_first_load != NULL && after_cycle != NULL);
+  fail_unless_equals_string (at_first_load, after_cycle);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  g_free (at_first_load);
+  g_free (after_cycle);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+GST_END_TEST;
+
 /* The leaks tracer, when the test runs with GST_TRACERS=leaks; NULL otherwise. */
 static GstTracer *
 leaks_tracer (void)
@@ -557,6 +597,7 @@ dofaclassify_suite (void)
   tcase_add_test (tc, test_corrupt_level_table);
   tcase_add_test (tc, test_cuda_refused);
   tcase_add_test (tc, test_state_cycles);
+  tcase_add_test (tc, test_ready_paused_keeps_model);
   tcase_add_test (tc, test_properties_from_another_thread);
   tcase_add_test (tc, test_latency_query);
   return s;
