@@ -99,12 +99,8 @@ struct Settings {
   std::string model;        // "" = the built-in model
   std::string level_table;  // "" = luts/<model>-<device>.json
   Device device = DEVICE_CPU;
-  double latency_ms = kDefaultLatencyMs;
-  double accuracy_min = 0.0;
-  gint level = -1;
-  dofa::RtmPolicy policy = dofa::RtmPolicy::lut;
-  gint window = kDefaultWindow;
-  std::string group;
+  // latency-ms, accuracy-min, level, policy, window, group: what the runtime manager reads.
+  dofa::RtmSettings rtm;
   gint threads = 1;
   guint top_k = kDefaultTopK;
   guint inference_interval = 1;
@@ -242,19 +238,6 @@ gst_dofa_policy_get_type (void)
 
 /* --- helpers -------------------------------------------------------------- */
 
-static dofa::RtmSettings
-rtm_settings (const Settings & s)
-{
-  dofa::RtmSettings r;
-  r.target_ms = s.latency_ms;
-  r.accuracy_min = s.accuracy_min;
-  r.policy = s.policy;
-  r.window = s.window;
-  r.fixed_level = s.level;
-  r.group = s.group;
-  return r;
-}
-
 static bool
 same (const dofa::RtmSettings & a, const dofa::RtmSettings & b)
 {
@@ -342,10 +325,10 @@ gst_dofa_classify_set_property (GObject * object, guint prop_id, const GValue * 
       break;
     }
     case PROP_LATENCY_MS:
-      s.latency_ms = g_value_get_double (value);
+      s.rtm.target_ms = g_value_get_double (value);
       break;
     case PROP_ACCURACY_MIN:
-      s.accuracy_min = g_value_get_double (value);
+      s.rtm.accuracy_min = g_value_get_double (value);
       break;
     case PROP_LEVEL:{
       gint level = g_value_get_int (value);
@@ -354,17 +337,17 @@ gst_dofa_classify_set_property (GObject * object, guint prop_id, const GValue * 
             self->num_levels - 1, self->num_levels);
         level = -1;
       }
-      s.level = level;
+      s.rtm.fixed_level = level;
       break;
     }
     case PROP_POLICY:
-      s.policy = (dofa::RtmPolicy) g_value_get_enum (value);
+      s.rtm.policy = (dofa::RtmPolicy) g_value_get_enum (value);
       break;
     case PROP_WINDOW:
-      s.window = g_value_get_int (value);
+      s.rtm.window = g_value_get_int (value);
       break;
     case PROP_GROUP:
-      s.group = g_value_get_string (value) ? g_value_get_string (value) : "";
+      s.rtm.group = g_value_get_string (value) ? g_value_get_string (value) : "";
       break;
     case PROP_THREADS:
       s.threads = g_value_get_int (value);
@@ -419,22 +402,22 @@ gst_dofa_classify_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_enum (value, s.device);
       break;
     case PROP_LATENCY_MS:
-      g_value_set_double (value, s.latency_ms);
+      g_value_set_double (value, s.rtm.target_ms);
       break;
     case PROP_ACCURACY_MIN:
-      g_value_set_double (value, s.accuracy_min);
+      g_value_set_double (value, s.rtm.accuracy_min);
       break;
     case PROP_LEVEL:
-      g_value_set_int (value, s.level);
+      g_value_set_int (value, s.rtm.fixed_level);
       break;
     case PROP_POLICY:
-      g_value_set_enum (value, (gint) s.policy);
+      g_value_set_enum (value, (gint) s.rtm.policy);
       break;
     case PROP_WINDOW:
-      g_value_set_int (value, s.window);
+      g_value_set_int (value, s.rtm.window);
       break;
     case PROP_GROUP:
-      g_value_set_string (value, s.group.empty ()? NULL : s.group.c_str ());
+      g_value_set_string (value, s.rtm.group.empty ()? NULL : s.rtm.group.c_str ());
       break;
     case PROP_THREADS:
       g_value_set_int (value, s.threads);
@@ -524,7 +507,7 @@ gst_dofa_classify_start (GstBaseTransform * trans)
       // Without a measured accuracy the table's order (fastest to most accurate) stands in.
       levels.push_back ({li.top1 >= 0 ? li.top1 : 100.0 * (i + 1) / n, ms > 0 ? ms : 1.0});
     }
-    state->decided_with = rtm_settings (s);
+    state->decided_with = s.rtm;
     state->rtm = std::make_unique<dofa::Rtm> (levels, state->decided_with);
     state->runner->switch_to (state->rtm->decide (state->decided_with).level);
   } catch (const std::exception &e) {
@@ -535,10 +518,10 @@ gst_dofa_classify_start (GstBaseTransform * trans)
 
   GST_OBJECT_LOCK (self);
   self->num_levels = n;
-  if (self->settings->level >= n) {
-    GST_WARNING_OBJECT (self, "level %d out of range -1..%d (num-levels %d): automatic", self->settings->level,
+  if (self->settings->rtm.fixed_level >= n) {
+    GST_WARNING_OBJECT (self, "level %d out of range -1..%d (num-levels %d): automatic", self->settings->rtm.fixed_level,
         n - 1, n);
-    self->settings->level = -1;
+    self->settings->rtm.fixed_level = -1;
   }
   self->current_level = state->runner->level ();
   self->expected_accuracy = m.level (self->current_level).top1;
@@ -721,7 +704,7 @@ classify_frame (GstDofaClassify * self, GstBuffer * buf)
   }
 
   // A changed setting (latency-ms, level, ...) acts on this very frame.
-  const dofa::RtmSettings rs = rtm_settings (s);
+  const dofa::RtmSettings &rs = s.rtm;
   const GstClockTime running = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
   if (!same (rs, st->decided_with)) {
     const int before = st->runner->level ();
@@ -765,10 +748,10 @@ classify_frame (GstDofaClassify * self, GstBuffer * buf)
 
   if (s.latency_report) {
     // Report only real moves: a new target, or a p90 that moved by more than 25 % (NNStreamer's threshold).
-    const double ms = s.latency_ms > 0 ? s.latency_ms : st->rtm->levels ().back ().latency_p90_ms;
+    const double ms = rs.target_ms > 0 ? rs.target_ms : st->rtm->levels ().back ().latency_p90_ms;
     const GstClockTime lat = (GstClockTime) (ms * GST_MSECOND);
     const GstClockTime prev = st->last_reported_latency;
-    if (!GST_CLOCK_TIME_IS_VALID (prev) || (s.latency_ms > 0 ? lat != prev : (lat > prev * 1.25 || lat < prev * 0.75))) {
+    if (!GST_CLOCK_TIME_IS_VALID (prev) || (rs.target_ms > 0 ? lat != prev : (lat > prev * 1.25 || lat < prev * 0.75))) {
       st->last_reported_latency = lat;
       if (GST_CLOCK_TIME_IS_VALID (prev))
         gst_element_post_message (GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
@@ -808,7 +791,7 @@ gst_dofa_classify_query (GstBaseTransform * trans, GstPadDirection direction, Gs
   if (res && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY && direction == GST_PAD_SRC) {
     GST_OBJECT_LOCK (self);
     const bool report = self->settings->latency_report;
-    double ms = self->settings->latency_ms;
+    double ms = self->settings->rtm.target_ms;
     GST_OBJECT_UNLOCK (self);
     if (report) {
       if (ms <= 0 && self->state && self->state->rtm)
