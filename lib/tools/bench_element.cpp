@@ -2,6 +2,12 @@
 //   preprocess  frame -> input tensor for every video format the element
 //               accepts, 1920x1080 (and 28x28 GRAY8) to a 28x28 grey and a
 //               224x224 RGB input, one thread
+//   overhead    frames per second through dofaclassify at a fixed level against
+//               the engine's own loop (preprocess + classify) on the same frame
+//               bytes, model and level: overhead_ratio = element fps / engine fps
+#include <glib.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -13,7 +19,10 @@
 #include <vector>
 
 #include "cli.h"
+#include "dofa_config.h"
 #include "error.h"
+#include "model.h"
+#include "runner.h"
 #include "json_reader.h"
 #include "preprocess.h"
 #include "system_info.h"
@@ -149,6 +158,86 @@ std::vector<PreprocessResult> bench_preprocess(const std::vector<Frame>& frames,
   return res;
 }
 
+// --- overhead ------------------------------------------------------------------
+
+struct Overhead {
+  std::string input;  // e.g. "GRAY8 28x28"
+  double element_fps = 0, engine_fps = 0;
+  double ratio() const { return engine_fps > 0 ? element_fps / engine_fps : 0; }
+};
+
+// The engine on its own: preprocess + classify of the same bytes, `frames` times.
+double engine_fps(const ModelOptions& mo, int level, const Frame& f, int frames) {
+  Runner runner(Model::get(mo), level);
+  for (int i = 0; i < 5; ++i) runner.classify(f.view, 5);
+  const auto t0 = Clock::now();
+  for (int i = 0; i < frames; ++i) runner.classify(f.view, 5);
+  return frames / std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// The element: appsrc ! dofaclassify ! fakesink, unpaced; each buffer wraps the
+// frame's bytes read-only (no copy), so both sides read the same memory.
+double element_fps(const ModelOptions& mo, int level, const Frame& f, int frames) {
+  const char* fmt = format_name(f.format);
+  std::string launch = "appsrc name=src format=time ! video/x-raw,format=" + std::string(fmt) +
+                       ",width=" + std::to_string(f.width) + ",height=" + std::to_string(f.height) +
+                       ",framerate=30/1 ! dofaclassify model=\"" + mo.spec + "\" level=" + std::to_string(level) +
+                       (mo.level_table.empty() ? "" : " level-table=\"" + mo.level_table + "\"") +
+                       " post-messages=false ! fakesink sync=false";
+  GError* err = nullptr;
+  GstElement* pipe = gst_parse_launch(launch.c_str(), &err);
+  if (!pipe) {
+    std::string msg = err ? err->message : "unknown error";
+    g_clear_error(&err);
+    throw Error("bench element: cannot build '" + launch + "': " + msg);
+  }
+  GstElement* src = gst_bin_get_by_name(GST_BIN(pipe), "src");
+  GstBus* bus = gst_element_get_bus(pipe);
+  // One frame in memory laid out as GStreamer does (NV12 / I420: Y then chroma).
+  std::vector<uint8_t> bytes(f.data);
+  bytes.insert(bytes.end(), f.chroma.begin(), f.chroma.end());
+  auto push = [&](guint64 i) {
+    GstBuffer* b = gst_buffer_new_wrapped_full(GST_MEMORY_FLAG_READONLY, bytes.data(), bytes.size(), 0, bytes.size(),
+                                               nullptr, nullptr);
+    GST_BUFFER_PTS(b) = i * GST_SECOND / 30;
+    GST_BUFFER_DURATION(b) = GST_SECOND / 30;
+    return gst_app_src_push_buffer(GST_APP_SRC(src), b);
+  };
+  if (gst_element_set_state(pipe, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+    std::string why = "state change failed";
+    if (m) {
+      GError* e = nullptr;
+      gchar* dbg = nullptr;
+      gst_message_parse_error(m, &e, &dbg);
+      why = std::string(e->message) + (dbg ? std::string(": ") + dbg : "");
+      g_clear_error(&e);
+      g_free(dbg);
+      gst_message_unref(m);
+    }
+    gst_object_unref(bus);
+    gst_object_unref(src);
+    gst_element_set_state(pipe, GST_STATE_NULL);
+    gst_object_unref(pipe);
+    throw Error("bench element: " + why);
+  }
+  for (guint64 i = 0; i < 5; ++i) push(i);  // warm-up frames, not timed
+  const auto t0 = Clock::now();
+  for (guint64 i = 5; i < guint64(frames) + 5; ++i) push(i);
+  gst_app_src_end_of_stream(GST_APP_SRC(src));
+  GstMessage* m = gst_bus_timed_pop_filtered(bus, 600 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  const bool eos = m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS;
+  if (m) gst_message_unref(m);
+  gst_element_set_state(pipe, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(src);
+  gst_object_unref(pipe);
+  if (!eos) throw Error("bench element: the pipeline did not reach EOS");
+  // The 5 warm-up frames may still be in flight at t0: count them too.
+  return (frames + 5) / secs;
+}
+
 double median_of(const std::vector<PreprocessResult>& res, const char* format, int w, const char* to) {
   for (const auto& r : res)
     if (r.format == format && r.width == w && r.to == to) return r.median_ms;
@@ -178,6 +267,36 @@ int bench_element(const Options& o) {
   const double nv12_grey = median_of(pre, "NV12", 1920, "28 grey");
   const double nv12_rgb = median_of(pre, "NV12", 1920, "224 rgb");
 
+  // Section 2: the element against the engine, when a model can be loaded.
+  std::vector<Overhead> overhead;
+  std::string overhead_skipped;
+  ModelOptions mo;
+  mo.spec = o.get("model", kBuiltinModel);
+  mo.level_table = o.get("level-table", "");
+  const int level = o.get_int("level", 0), frames_n = o.get_int("frames", 300);
+  try {
+    mo.spec = Spec::find(mo.spec);
+  } catch (const Error& e) {
+    overhead_skipped = e.what();
+  }
+  if (overhead_skipped.empty()) {
+    // The uninstalled plugin, unless GST_PLUGIN_PATH says otherwise.
+    g_setenv("GST_PLUGIN_PATH", DOFA_BUILD_DIR "/gst", FALSE);
+    gst_init(nullptr, nullptr);
+    for (const Frame* f : {&frames.back(), &frames.front()}) {  // GRAY8 28x28, NV12 1080p
+      Overhead ov;
+      ov.input = std::string(format_name(f->format)) + " " + std::to_string(f->width) + "x" + std::to_string(f->height);
+      // Side by side, twice, best of each: the machine is shared.
+      for (int round = 0; round < 2; ++round) {
+        ov.element_fps = std::max(ov.element_fps, element_fps(mo, level, *f, frames_n));
+        ov.engine_fps = std::max(ov.engine_fps, engine_fps(mo, level, *f, frames_n));
+      }
+      overhead.push_back(ov);
+    }
+  }
+  double overhead_ratio = 0;
+  for (const auto& ov : overhead) overhead_ratio = overhead_ratio == 0 ? ov.ratio() : std::min(overhead_ratio, ov.ratio());
+
   JsonWriter w;
   w.begin_object().key("bench").value("element").key("runs").value(runs).key("threads").value(1);
   w.key("preprocess").begin_array();
@@ -188,6 +307,18 @@ int bench_element(const Options& o) {
   w.end_array();
   w.key("preprocess_nv12_1080p_to_28_grey_ms").value(nv12_grey);
   w.key("preprocess_nv12_1080p_to_224_rgb_ms").value(nv12_rgb);
+  w.key("overhead").begin_array();
+  for (const auto& ov : overhead) {
+    w.begin_object().key("input").value(ov.input).key("element_fps").value(ov.element_fps);
+    w.key("engine_fps").value(ov.engine_fps).key("ratio").value(ov.ratio()).end_object();
+  }
+  w.end_array();
+  if (overhead_skipped.empty()) {
+    w.key("overhead_ratio").value(overhead_ratio).key("model").value(mo.spec).key("level").value(level);
+    w.key("frames").value(frames_n);
+  } else {
+    w.key("overhead_ratio").null().key("overhead_skipped").value(overhead_skipped);
+  }
   w.key("system").raw(system_info_json(system_info()));
   w.end_object();
 
@@ -204,6 +335,19 @@ int bench_element(const Options& o) {
   std::snprintf(line, sizeof line, "  NV12 1920x1080: %.3f ms to 28 grey, %.3f ms to 224 rgb (medians)\n", nv12_grey,
                 nv12_rgb);
   text += line;
+  if (!overhead_skipped.empty()) {
+    text += "overhead: skipped (" + overhead_skipped + "; pass --model and --level-table)\n";
+  } else {
+    std::snprintf(line, sizeof line, "overhead: level %d, %d frames, best of 2 side by side (fps)\n", level, frames_n);
+    text += line;
+    for (const auto& ov : overhead) {
+      std::snprintf(line, sizeof line, "  %-16s element %9.1f  engine %9.1f  ratio %.3f\n", ov.input.c_str(),
+                    ov.element_fps, ov.engine_fps, ov.ratio());
+      text += line;
+    }
+    std::snprintf(line, sizeof line, "  overhead_ratio %.3f\n", overhead_ratio);
+    text += line;
+  }
   std::fputs((o.flag("json") ? w.str() : text).c_str(), stdout);
   return 0;
 }

@@ -253,7 +253,8 @@ int bench_levels(const Options& o) {
 
 int cmd_bench(const std::vector<std::string>& args) {
   Options o(args,
-            {"spec", "weights", "threads", "runs", "arch", "levels", "switches", "burst", "hold-frames", "resolution"},
+            {"spec", "weights", "threads", "runs", "arch", "levels", "switches", "burst", "hold-frames", "resolution",
+             "model", "level-table", "level", "frames"},
             {"json"});
   const std::string what = o.positional().empty() ? "" : o.positional()[0];
   if (o.help() || what.empty()) {
@@ -268,7 +269,10 @@ int cmd_bench(const std::vector<std::string>& args) {
         "          the materialised level, the dynamic supernet forward with views in NCHW (as OFA\n"
         "          runs it) and in channels-last, measured round-robin in one run (--runs 20); rss_mb.\n"
         "  element preprocessing of video frames (1080p NV12 and the other formats the element accepts) to\n"
-        "          a 28x28 grey and a 224x224 RGB input: median and p90 ms (--runs 200).\n"
+        "          a 28x28 grey and a 224x224 RGB input: median and p90 ms (--runs 200); then fps through\n"
+        "          dofaclassify at --level (0) against the engine's own loop on the same bytes, 28x28 GRAY8\n"
+        "          and 1080p NV12, --frames (300) each: overhead_ratio (element / engine, the lower).\n"
+        "          --model (default: the built-in model) and --level-table choose the model.\n"
         "  Default spec %s, weights random:1, 1 thread.\n",
         kDefaultModel);
     return what.empty() && !o.help() ? 2 : 0;
