@@ -71,6 +71,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -93,7 +94,7 @@ constexpr gint kDefaultWindow = dofa::kRtmDefaultWindow;
 constexpr guint kDefaultTopK = 5;
 constexpr guint kDefaultStatsInterval = 100;
 
-// Property values, set from any thread under the object lock and read once
+// Property values, set from any thread under the settings lock and read once
 // per frame as a snapshot (the volume / colordetect pattern).
 struct Settings {
   std::string model;        // "" = the built-in model
@@ -132,12 +133,16 @@ struct State {
 
 struct _GstDofaClassify {
   GstBaseTransform parent;
+  // Guards settings and the read-only properties below. A lock of their own,
+  // apart from the object lock (as gst-plugins-rs elements keep Settings), and
+  // a std::mutex, whose ordering ThreadSanitizer sees (GMutex's futexes it cannot).
+  std::mutex *lock;
   Settings *settings;
   State *state;
   // The last Model loaded, kept past stop() so that READY <-> PAUSED cycles
   // find it in the process-wide cache instead of loading it again.
   std::shared_ptr<const dofa::Model> *kept_model;
-  // Read-only properties, written by the streaming thread under the object lock.
+  // Read-only properties, written by the streaming thread under the settings lock.
   gint current_level;
   gint num_levels;
   gdouble expected_accuracy;
@@ -238,6 +243,18 @@ gst_dofa_policy_get_type (void)
 
 /* --- helpers -------------------------------------------------------------- */
 
+static void
+lock_settings (GstDofaClassify * self)
+{
+  self->lock->lock ();
+}
+
+static void
+unlock_settings (GstDofaClassify * self)
+{
+  self->lock->unlock ();
+}
+
 static bool
 same (const dofa::RtmSettings & a, const dofa::RtmSettings & b)
 {
@@ -307,7 +324,7 @@ gst_dofa_classify_set_property (GObject * object, guint prop_id, const GValue * 
   Settings &s = *self->settings;
   bool refuse_device = false;
 
-  GST_OBJECT_LOCK (self);
+  lock_settings (self);
   switch (prop_id) {
     case PROP_MODEL:
       s.model = g_value_get_string (value) ? g_value_get_string (value) : "";
@@ -373,7 +390,7 @@ gst_dofa_classify_set_property (GObject * object, guint prop_id, const GValue * 
   }
   bool post_messages = s.post_messages;
   const char *kept = device_name (s.device);
-  GST_OBJECT_UNLOCK (self);
+  unlock_settings (self);
 
   if (refuse_device) {
     GST_WARNING_OBJECT (self, "device=cuda refused while running: CUDA is not available; keeping %s", kept);
@@ -390,7 +407,7 @@ gst_dofa_classify_get_property (GObject * object, guint prop_id, GValue * value,
   GstDofaClassify *self = GST_DOFA_CLASSIFY (object);
   const Settings &s = *self->settings;
 
-  GST_OBJECT_LOCK (self);
+  lock_settings (self);
   switch (prop_id) {
     case PROP_MODEL:
       g_value_set_string (value, s.model.empty ()? NULL : s.model.c_str ());
@@ -456,7 +473,7 @@ gst_dofa_classify_get_property (GObject * object, guint prop_id, GValue * value,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
-  GST_OBJECT_UNLOCK (self);
+  unlock_settings (self);
 }
 
 /* --- lifecycle ------------------------------------------------------------ */
@@ -466,9 +483,9 @@ gst_dofa_classify_start (GstBaseTransform * trans)
 {
   GstDofaClassify *self = GST_DOFA_CLASSIFY (trans);
 
-  GST_OBJECT_LOCK (self);
+  lock_settings (self);
   Settings s = *self->settings;
-  GST_OBJECT_UNLOCK (self);
+  unlock_settings (self);
 
   if (s.device == DEVICE_CUDA && !cuda_available ()) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("device=cuda is not available"),
@@ -516,7 +533,7 @@ gst_dofa_classify_start (GstBaseTransform * trans)
   }
   state->started = std::chrono::steady_clock::now ();
 
-  GST_OBJECT_LOCK (self);
+  lock_settings (self);
   self->num_levels = n;
   if (self->settings->rtm.fixed_level >= n) {
     GST_WARNING_OBJECT (self, "level %d out of range -1..%d (num-levels %d): automatic", self->settings->rtm.fixed_level,
@@ -526,7 +543,7 @@ gst_dofa_classify_start (GstBaseTransform * trans)
   self->current_level = state->runner->level ();
   self->expected_accuracy = m.level (self->current_level).top1;
   self->state = state.release ();
-  GST_OBJECT_UNLOCK (self);
+  unlock_settings (self);
 
   GST_INFO_OBJECT (self, "model %s: %d levels", m.spec ().name.c_str (), n);
   GstStructure *msg = gst_structure_new ("dofa-levels-measured", "num-levels", G_TYPE_INT, n, NULL);
@@ -543,10 +560,10 @@ gst_dofa_classify_stop (GstBaseTransform * trans)
 {
   GstDofaClassify *self = GST_DOFA_CLASSIFY (trans);
 
-  GST_OBJECT_LOCK (self);
+  lock_settings (self);
   State *state = self->state;
   self->state = NULL;
-  GST_OBJECT_UNLOCK (self);
+  unlock_settings (self);
   // The Model stays cached while another element holds it.
   delete state;
   return TRUE;
@@ -632,11 +649,11 @@ report (GstDofaClassify * self, const Settings & s, const dofa::RtmDecision & d,
   GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
 
   st.runner->switch_to (d.level);
-  GST_OBJECT_LOCK (self);
+  lock_settings (self);
   self->current_level = d.level;
   self->expected_accuracy = m.level (d.level).top1;
   self->latency_avg_ms = d.measured_ms;
-  GST_OBJECT_UNLOCK (self);
+  unlock_settings (self);
 
   if (d.level != from_level) {
     GST_DEBUG_OBJECT (self, "level %d -> %d (%s)", from_level, d.level, dofa::to_string (d.reason));
@@ -688,9 +705,9 @@ classify_frame (GstDofaClassify * self, GstBuffer * buf)
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("no caps before the first buffer"));
     return GST_FLOW_NOT_NEGOTIATED;
   }
-  GST_OBJECT_LOCK (self);
+  lock_settings (self);
   const Settings s = *self->settings;
-  GST_OBJECT_UNLOCK (self);
+  unlock_settings (self);
 
   if (s.threads != st->applied_threads) {
     dofa::set_threads (s.threads);      // process-wide; applied in this (streaming) thread
@@ -789,10 +806,10 @@ gst_dofa_classify_query (GstBaseTransform * trans, GstPadDirection direction, Gs
   gboolean res = GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction, query);
 
   if (res && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY && direction == GST_PAD_SRC) {
-    GST_OBJECT_LOCK (self);
+    lock_settings (self);
     const bool report = self->settings->latency_report;
     double ms = self->settings->rtm.target_ms;
-    GST_OBJECT_UNLOCK (self);
+    unlock_settings (self);
     if (report) {
       if (ms <= 0 && self->state && self->state->rtm)
         ms = self->state->rtm->levels ().back ().latency_p90_ms;
@@ -818,6 +835,7 @@ gst_dofa_classify_finalize (GObject * object)
   delete self->state;
   delete self->settings;
   delete self->kept_model;
+  delete self->lock;
   g_free (self->available_devices);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -825,6 +843,7 @@ gst_dofa_classify_finalize (GObject * object)
 static void
 gst_dofa_classify_init (GstDofaClassify * self)
 {
+  self->lock = new std::mutex ();
   self->settings = new Settings ();
   self->state = NULL;
   self->kept_model = new std::shared_ptr<const dofa::Model> ();
