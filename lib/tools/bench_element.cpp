@@ -33,13 +33,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = size_t(std::min<double>(v.size() - 1, std::max(0.0, std::ceil(p / 100.0 * v.size()) - 1)));
-  return v[i];
-}
-
 // A 1-channel 28x28 model as the built-in Fashion-MNIST one: only the input
 // and preprocess blocks matter here.
 const char* const kGreySpec = R"({

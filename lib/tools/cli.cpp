@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #include "error.h"
@@ -74,5 +76,12 @@ double Options::get_double(const std::string& name, double def) const {
 Spec load_spec(const Options& o) { return Spec::load(Spec::find(o.get("spec", kDefaultModel))); }
 
 Arch load_arch(const Options& o, const Spec& s) { return Arch::parse(o.get("arch", "max"), s); }
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = size_t(std::min<double>(v.size() - 1, std::max(0.0, std::ceil(p / 100.0 * v.size()) - 1)));
+  return v[i];
+}
 
 }  // namespace dofa::cli

@@ -42,6 +42,9 @@ Spec load_spec(const Options& o);
 // --arch (default max): max | min | random[:SEED] | text | OFA JSON | @FILE.
 Arch load_arch(const Options& o, const Spec& s);
 
+// The p-th percentile (0..100, nearest rank) of v; 0 for an empty v. For benchmarks.
+double percentile(std::vector<double> v, double p);
+
 // Subcommands: each returns the process exit code.
 int cmd_info(const std::vector<std::string>& args);
 int cmd_flops(const std::vector<std::string>& args);

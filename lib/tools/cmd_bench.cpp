@@ -28,13 +28,6 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = size_t(std::min<double>(v.size() - 1, std::max(0.0, std::ceil(p / 100.0 * v.size()) - 1)));
-  return v[i];
-}
-
 double rss_mb() {
   std::ifstream f("/proc/self/status");
   for (std::string line; std::getline(f, line);)
