@@ -92,7 +92,9 @@ START_TEST(test_malformed) {
   DOFA_ASSERT_ERROR(Arch::parse("r176-d3a322-k5-e6", s), "field 'd'", "'a'");
   DOFA_ASSERT_ERROR(Arch::parse("rabc-d3-k5-e6", s), "resolution 'abc'");
   DOFA_ASSERT_ERROR(Arch::parse("r176", s), "expected r<res>-d<depths>-k<kernels>-e<expands>");
-  DOFA_ASSERT_ERROR(Arch::parse("random:x", s), "seed 'x'");
+  DOFA_ASSERT_ERROR(Arch::parse("random:x", s), "--arch 'random:x'", "seed 'x'");
+  DOFA_ASSERT_ERROR(Arch::parse("random:-1", s), "seed '-1'");
+  DOFA_ASSERT_ERROR(Arch::parse("random:", s), "seed ''");
   DOFA_ASSERT_ERROR(Arch::parse("{\"ks\": [3], ", s), "malformed JSON");
   DOFA_ASSERT_ERROR(Arch::parse("{\"ks\": [], \"e\": [], \"d\": [], \"r\": [160], \"w\": 1}", s), "w",
                     "unknown key");

@@ -129,6 +129,10 @@ START_TEST(test_bad_values) {
                     "positive");
   std::string two_labels = w12_with("\"labels\": \"imagenet-labels.txt\"", "\"labels\": [\"a\", \"b\"]");
   DOFA_ASSERT_ERROR(Spec::parse(two_labels, "s.json"), "labels", "expected 1000 labels, got 2");
+  // Parsed as the real file, so that its labels file is found.
+  DOFA_ASSERT_ERROR(Spec::parse(w12_with("\"ofa-mbv3-w12.pt\"", "\"random:-3\""), w12_path()), "ofa-mbv3-w12.json",
+                    "weights", "seed '-3'");
+  ck_assert(Spec::parse(w12_with("\"ofa-mbv3-w12.pt\"", "\"random:3\""), w12_path()).weights == "random:3");
 }
 END_TEST
 

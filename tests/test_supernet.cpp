@@ -192,6 +192,8 @@ START_TEST(test_weight_checks) {
   TensorMap shaped = w;
   shaped["classifier.linear.bias"] = at::zeros({11});
   DOFA_ASSERT_ERROR(Supernet(s, shaped), "wrong shape: classifier.linear.bias is [11], expected [10]");
+  DOFA_ASSERT_ERROR(Supernet::open(s, "random:seven"), "weights 'random:seven'", "seed 'seven'");
+  ck_assert(at::equal(Supernet::open(s, "random:1").w("classifier.linear.bias"), w.at("classifier.linear.bias")));
   TensorMap extra = w;
   extra["classifier.linear.scale"] = at::ones({10});
   extra["first_conv.bn.num_batches_tracked"] = at::zeros({}, at::kLong);  // optional, accepted

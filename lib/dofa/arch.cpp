@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "json_reader.h"
+#include "random_form.h"
 
 namespace dofa {
 
@@ -131,18 +132,12 @@ Arch Arch::from_ofa_json(const std::string& json) {
 
 Arch Arch::parse(const std::string& arg, const Spec& s) {
   Arch a;
+  uint64_t seed = 0;
   if (arg == "max") {
     a = max(s);
   } else if (arg == "min") {
     a = min(s);
-  } else if (arg == "random" || arg.rfind("random:", 0) == 0) {
-    uint64_t seed = 0;
-    if (arg.size() > 7) {
-      std::string n = arg.substr(7);
-      char* end = nullptr;
-      seed = std::strtoull(n.c_str(), &end, 10);
-      if (n.empty() || *end) throw Error("--arch " + arg + ": seed '" + n + "' is not a non-negative integer");
-    }
+  } else if (parse_random_form(arg, "--arch", &seed)) {
     a = random(s, seed);
   } else if (!arg.empty() && arg[0] == '@') {
     std::string text = read_file(arg.substr(1));

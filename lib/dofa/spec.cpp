@@ -11,6 +11,7 @@
 #include "dofa_config.h"
 #include "error.h"
 #include "json_reader.h"
+#include "random_form.h"
 
 namespace dofa {
 
@@ -164,9 +165,16 @@ Spec Spec::parse(const std::string& json, const std::string& origin) {
     for (int i = 0; i < s.classes; ++i) s.labels.push_back("class " + std::to_string(i));
   }
   if (root.has("weights") && !root["weights"].is_null()) {
-    std::string w = root["weights"].as_string();
-    // "random[:SEED]" stands for seeded random weights (latency work and tests), not a file.
-    s.weights = w.rfind("random", 0) == 0 ? w : resolve(origin, w);
+    const JsonValue field = root["weights"];
+    const std::string w = field.as_string();
+    uint64_t seed = 0;
+    bool random = false;
+    try {
+      random = parse_random_form(w, "weights", &seed);  // seeded random weights, not a file
+    } catch (const Error& e) {
+      field.fail(e.what());
+    }
+    s.weights = random ? w : resolve(origin, w);
   }
   s.derive();
   return s;

@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <set>
 
 #include "error.h"
+#include "random_form.h"
 #include "weight_keys.h"
 
 namespace dofa {
@@ -155,14 +155,8 @@ Supernet Supernet::random(const Spec& spec, uint64_t seed) {
 
 Supernet Supernet::open(const Spec& spec, const std::string& weights) {
   const std::string w = weights.empty() ? spec.weights : weights;
-  if (w == "random" || w.rfind("random:", 0) == 0) {
-    const std::string seed = w.size() > 7 ? w.substr(7) : "0";
-    char* end = nullptr;
-    const unsigned long long s = std::strtoull(seed.c_str(), &end, 10);
-    if (seed.empty() || *end || seed[0] == '-')
-      throw Error("weights '" + w + "': expected random[:SEED] with a non-negative integer seed");
-    return random(spec, s);
-  }
+  uint64_t seed = 0;
+  if (parse_random_form(w, "weights", &seed)) return random(spec, seed);
   if (w.empty()) throw Error("spec " + spec.path + " names no weights file; pass --weights FILE or random[:SEED]");
   Supernet net = load(spec, w);
   net.set_sha256(sha256_file(w));
