@@ -746,10 +746,14 @@ classify_frame (GstDofaClassify * self, GstBuffer * buf)
   st->have_last = true;
   st->classified++;
 
-  const double total_ms = std::chrono::duration < double, std::milli > (std::chrono::steady_clock::now () - t0).count ();
-  attach (self, buf, c, false, std::max (0.0, total_ms - c.infer_ms));
-  const double frame_ms = std::chrono::duration < double, std::milli > (std::chrono::steady_clock::now () - t0).count ();
-  const double pre_ms = std::max (0.0, frame_ms - c.infer_ms);
+  // pre_ms: the frame's time apart from inference. The meta can only carry it up to
+  // its own attachment; the runtime manager gets it with the meta included.
+  auto pre_ms_now = [&] {
+    const double ms = std::chrono::duration < double, std::milli > (std::chrono::steady_clock::now () - t0).count ();
+    return std::max (0.0, ms - c.infer_ms);
+  };
+  attach (self, buf, c, false, pre_ms_now ());
+  const double pre_ms = pre_ms_now ();
 
   report (self, s, st->rtm->update ({c.level, pre_ms, c.infer_ms}, rs), c.level, buf, running);
 
