@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""Malformed and missing command-line input: each `dofa` call must exit non-zero
+with an error on stderr that names what was wrong, and write nothing.
+
+usage: /usr/bin/python3 tests/cli_errors_test.py PATH_TO_dofa
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+import torch
+
+
+def main():
+    dofa = sys.argv[1]
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="dofa-cli-") as tmp:
+        wrong = os.path.join(tmp, "wrong.pt")
+        torch.save(torch.zeros(1, 3, 32, 32), wrong)  # arch min of w1.2 wants [N, 3, 160, 160]
+        out = os.path.join(tmp, "out.pt")
+        cases = [
+            (["load", "--threads", "0", "--seconds", "1"], ["--threads 0", ">= 1"]),
+            (["load", "--threads", "1", "--cpus", "99", "--seconds", "1"], ["CPU 99"]),
+            (["load", "--threads", "1", "--seconds", "0"], ["--seconds 0"]),
+            (["flops", "--spec", "ofa-mbv3-w12", "--arch", "r1-d1"], ["r1-d1", "expected r<res>"]),
+            (["flops", "--spec", "ofa-mbv3-w12", "--arch", "random:-1"], ["seed '-1'"]),
+            (["flops", "--bogus"], ["unknown option --bogus"]),
+            (["flops", "--spec", "no-such-model"], ["no-such-model", "not found"]),
+            (["infer", "--spec", "ofa-mbv3-w12", "--weights", "random:1", "--arch", "min", "--output", out],
+             ["--input is required"]),
+            (["infer", "--spec", "ofa-mbv3-w12", "--weights", "random:1", "--arch", "min", "--input", wrong,
+              "--output", out], [wrong, "[1, 3, 32, 32]", "160"]),
+            (["infer", "--spec", "ofa-mbv3-w12", "--weights", os.path.join(tmp, "none.pt"), "--arch", "min",
+              "--input", wrong, "--output", out], ["none.pt"]),
+            (["export", "--spec", "ofa-mbv3-w12", "--weights", "random:1", "--arch", "min"], ["--out is required"]),
+            (["bench", "element", "--runs", "0"], ["--runs 0"]),
+            (["bench", "nosuch"], ["unknown benchmark 'nosuch'"]),
+            (["nosuch"], ["unknown command 'nosuch'"]),
+        ]
+        for args, fragments in cases:
+            r = subprocess.run([dofa] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               universal_newlines=True, timeout=120)
+            lacking = [f for f in fragments if f not in r.stderr]
+            if r.returncode == 0 or lacking:
+                failures.append("dofa %s: exit %d, stderr lacks %s:\n%s" % (" ".join(args), r.returncode, lacking,
+                                                                             r.stderr))
+            else:
+                print("dofa %s -> %s" % (" ".join(args), r.stderr.strip().splitlines()[-1]))
+        if os.path.exists(out):
+            failures.append("a refused infer wrote %s" % out)
+    for f in failures:
+        print("FAIL: " + f)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
