@@ -228,7 +228,11 @@ std::vector<std::string> data_path() {
   // Uninstalled: the source tree the binary was built from.
   if (g_file_test(DOFA_SOURCE_DIR "/models", G_FILE_TEST_IS_DIR)) dirs.emplace_back(DOFA_SOURCE_DIR);
   dirs.emplace_back(DOFA_DATADIR);
-  return dirs;
+  // Each folder once: DOFA_DATA_PATH often names the source tree too.
+  std::vector<std::string> unique;
+  for (const auto& d : dirs)
+    if (std::find(unique.begin(), unique.end(), d) == unique.end()) unique.push_back(d);
+  return unique;
 }
 
 std::string Spec::find(const std::string& name_or_path) {
