@@ -382,12 +382,16 @@ void check_view(const ImageView& img) {
 }  // namespace
 
 void preprocess(const ImageView& img, const Spec& spec, int r, float* out) {
+  preprocess(img, spec, r, out, spec.eval_crop);
+}
+
+void preprocess(const ImageView& img, const Spec& spec, int r, float* out, double crop) {
   check_view(img);
   if (spec.in_channels != 1 && spec.in_channels != 3)
     throw Error("preprocess: spec " + spec.name + " has " + std::to_string(spec.in_channels) +
                 " input channels, expected 1 or 3");
   if (r < 1) throw Error("preprocess: resolution " + std::to_string(r) + ", expected >= 1");
-  const Crop c = eval_crop(img.width, img.height, spec.eval_crop, r);
+  const Crop c = eval_crop(img.width, img.height, crop, r);
 
   // (v / 255 - mean) / std as one multiply-add per value.
   const int ch = spec.in_channels;

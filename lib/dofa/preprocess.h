@@ -50,5 +50,8 @@ struct ImageView {
 // (tests/test_preprocess.cpp). A malformed view (null plane, stride shorter
 // than a row) throws dofa::Error naming the plane and the bytes expected.
 void preprocess(const ImageView& img, const Spec& spec, int r, float* out);
+// The same with another centre-crop fraction than the spec's eval_crop (1.0:
+// the centre square of the whole picture; training's augmented pictures).
+void preprocess(const ImageView& img, const Spec& spec, int r, float* out, double crop);
 
 }  // namespace dofa

@@ -53,6 +53,9 @@ int cmd_export(const std::vector<std::string>& args);
 int cmd_import_ofa(const std::vector<std::string>& args);
 int cmd_bench(const std::vector<std::string>& args);
 int cmd_load(const std::vector<std::string>& args);
+int cmd_train(const std::vector<std::string>& args);
+int cmd_eval(const std::vector<std::string>& args);
+int cmd_calibrate(const std::vector<std::string>& args);
 
 // `dofa bench element` (lib/tools/bench_element.cpp).
 int bench_element(const Options& o);

@@ -23,6 +23,9 @@ const Command kCommands[] = {
     {"infer", dofa::cli::cmd_infer, "run a tensor file through a sub-network, write the logits"},
     {"export", dofa::cli::cmd_export, "write a static sub-network: OFA net.config + state_dict"},
     {"import-ofa", dofa::cli::cmd_import_ofa, "convert an official OFA checkpoint to a weights file"},
+    {"train", dofa::cli::cmd_train, "train a supernet by progressive shrinking (checkpoints, resume)"},
+    {"calibrate", dofa::cli::cmd_calibrate, "recompute the BN statistics of every level of a table"},
+    {"eval", dofa::cli::cmd_eval, "top-1 of a level or sub-network on a dataset"},
     {"bench", dofa::cli::cmd_bench, "benchmarks: switch, levels, element (JSON with --json)"},
     {"load", dofa::cli::cmd_load, "busy threads pinned to CPUs: the load of benchmarks and the demo"},
 };
