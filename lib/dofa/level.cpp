@@ -123,10 +123,18 @@ Level::Level(const Supernet& net, const Arch& arch, const BnStats* stats, bool c
       if (t->defined()) *t = t->clone();
 }
 
-at::Tensor Level::forward(const at::Tensor& input) const {
+at::Tensor Level::forward(const at::Tensor& input, std::vector<double>* op_ms) const {
   c10::InferenceMode guard;
+  auto t = std::chrono::steady_clock::now();
+  auto lap = [op_ms, &t]() {
+    if (!op_ms) return;
+    auto now = std::chrono::steady_clock::now();
+    op_ms->push_back(std::chrono::duration<double, std::milli>(now - t).count());
+    t = now;
+  };
   at::Tensor x = channels_last_ ? input.contiguous(at::MemoryFormat::ChannelsLast) : input.contiguous();
   x = first_.run(x);
+  lap();
   for (const Block& b : blocks_) {
     at::Tensor skip = x;
     if (b.has_ib) x = b.ib.run(x);
@@ -138,10 +146,17 @@ at::Tensor Level::forward(const at::Tensor& input) const {
     }
     x = b.pw.run(x);
     if (b.residual) x = x + skip;
+    lap();
   }
-  x = final_expand_.run(x).mean({2, 3});
+  x = final_expand_.run(x);
+  lap();
+  x = x.mean({2, 3});
+  lap();
   x = activate(at::linear(x, mix_w_), mix_act_);
-  return at::linear(x, fc_w_, fc_b_);
+  lap();
+  x = at::linear(x, fc_w_, fc_b_);
+  lap();
+  return x;
 }
 
 double Level::warm_up(int runs) const {

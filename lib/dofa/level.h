@@ -20,7 +20,10 @@ class Level {
   Level(const Supernet& net, const Arch& arch, const BnStats* stats, bool channels_last = true);
 
   // x: [N, C, r, r] float32. Runs under InferenceMode.
-  at::Tensor forward(const at::Tensor& x) const;
+  at::Tensor forward(const at::Tensor& x) const { return forward(x, nullptr); }
+  // The same, appending each op's wall time in ms to op_ms in the order of
+  // op_keys() (op_keys.h): first conv, every block, final expand, pool, feature mix, logits.
+  at::Tensor forward(const at::Tensor& x, std::vector<double>* op_ms) const;
   // Runs `runs` frames of zeros; returns the median time in ms.
   double warm_up(int runs) const;
 

@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include <glib.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -76,6 +78,15 @@ double Options::get_double(const std::string& name, double def) const {
 Spec load_spec(const Options& o) { return Spec::load(Spec::find(o.get("spec", kDefaultModel))); }
 
 Arch load_arch(const Options& o, const Spec& s) { return Arch::parse(o.get("arch", "max"), s); }
+
+std::string luts_dir(const Spec& spec) {
+  gchar* models = g_path_get_dirname(spec.path.c_str());
+  gchar* root = g_path_get_dirname(models);
+  std::string out = std::string(root) + "/luts";
+  g_free(models);
+  g_free(root);
+  return out;
+}
 
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;

@@ -42,6 +42,9 @@ Spec load_spec(const Options& o);
 // --arch (default max): max | min | random[:SEED] | text | OFA JSON | @FILE.
 Arch load_arch(const Options& o, const Spec& s);
 
+// luts/ beside the spec's models/ folder: where design-time outputs go by default.
+std::string luts_dir(const Spec& spec);
+
 // The p-th percentile (0..100, nearest rank) of v; 0 for an empty v. For benchmarks.
 double percentile(std::vector<double> v, double p);
 
@@ -56,6 +59,8 @@ int cmd_load(const std::vector<std::string>& args);
 int cmd_train(const std::vector<std::string>& args);
 int cmd_eval(const std::vector<std::string>& args);
 int cmd_calibrate(const std::vector<std::string>& args);
+int cmd_profile(const std::vector<std::string>& args);
+int cmd_search(const std::vector<std::string>& args);
 
 // `dofa bench element` (lib/tools/bench_element.cpp).
 int bench_element(const Options& o);

@@ -24,6 +24,8 @@ const Command kCommands[] = {
     {"export", dofa::cli::cmd_export, "write a static sub-network: OFA net.config + state_dict"},
     {"import-ofa", dofa::cli::cmd_import_ofa, "convert an official OFA checkpoint to a weights file"},
     {"train", dofa::cli::cmd_train, "train a supernet by progressive shrinking (checkpoints, resume)"},
+    {"profile", dofa::cli::cmd_profile, "per-op latency tables on this device; --check against measured"},
+    {"search", dofa::cli::cmd_search, "search, measure and choose a level family (Pareto front)"},
     {"calibrate", dofa::cli::cmd_calibrate, "recompute the BN statistics of every level of a table"},
     {"eval", dofa::cli::cmd_eval, "top-1 of a level or sub-network on a dataset"},
     {"bench", dofa::cli::cmd_bench, "benchmarks: switch, levels, element (JSON with --json)"},

@@ -1,0 +1,79 @@
+#include "profile.h"
+
+#include <ATen/Functions.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "error.h"
+#include "op_keys.h"
+
+namespace dofa {
+
+LatencyStats measure_latency(const Level& level, int runs, int warmup) {
+  at::Tensor x = at::randn({1, level.in_channels(), level.resolution(), level.resolution()});
+  for (int i = 0; i < warmup; ++i) level.forward(x);
+  std::vector<double> ms;
+  for (int i = 0; i < std::max(1, runs); ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    level.forward(x);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  LatencyStats s;
+  for (double v : ms) s.mean += v / double(ms.size());
+  std::sort(ms.begin(), ms.end());
+  s.median = ms[ms.size() / 2];
+  s.p90 = ms[std::min(ms.size() - 1, size_t(std::ceil(0.9 * double(ms.size()))) - 1)];
+  return s;
+}
+
+LatencyLut profile_ops(const Supernet& net, int runs, int random_archs, uint64_t seed,
+                       const std::function<void(const std::string&)>& log) {
+  const Spec& spec = net.spec();
+  LatencyLut lut;
+  for (int r : spec.resolutions) {
+    // Uniform archs at full depth cover every (kernel, expand) at every block
+    // position; random ones time the ops amid other shapes, as they will run.
+    std::vector<Arch> archs;
+    for (int k : spec.kernel_sizes)
+      for (int e : spec.expand_ratios) {
+        Arch a = Arch::max(spec);
+        std::fill(a.ks.begin(), a.ks.end(), k);
+        std::fill(a.e.begin(), a.e.end(), e);
+        archs.push_back(a);
+      }
+    for (int i = 0; i < random_archs; ++i) archs.push_back(Arch::random(spec, seed * 1000003 + uint64_t(i)));
+    std::map<std::string, std::vector<double>> samples;
+    at::Tensor x = at::randn({1, spec.in_channels, r, r});
+    for (Arch a : archs) {
+      a.r = r;
+      Level level(net, a, nullptr);
+      const std::vector<std::string> keys = op_keys(spec, a);
+      for (int i = 0; i < 3; ++i) level.forward(x);
+      for (int i = 0; i < runs; ++i) {
+        std::vector<double> ms;
+        level.forward(x, &ms);
+        if (ms.size() != keys.size()) throw Error("profile: op timings do not match the op keys");
+        for (size_t j = 0; j < ms.size(); ++j) samples[keys[j]].push_back(ms[j]);
+      }
+    }
+    LatencyLut::Table& t = lut.tables[r];
+    for (auto& [k, v] : samples) {
+      // The median half of the samples: scheduler hiccups would dominate a plain mean.
+      std::sort(v.begin(), v.end());
+      const size_t lo = v.size() / 4, hi = std::max(lo + 1, v.size() - v.size() / 4);
+      OpStat s;
+      s.count = (long long)(hi - lo);
+      for (size_t i = lo; i < hi; ++i) s.mean += v[i] / double(hi - lo);
+      for (size_t i = lo; i < hi; ++i) s.std += (v[i] - s.mean) * (v[i] - s.mean) / double(hi - lo);
+      s.std = std::sqrt(s.std);
+      t[k] = s;
+    }
+    if (log) log("resolution " + std::to_string(r) + ": " + std::to_string(t.size()) + " ops from " +
+                 std::to_string(archs.size()) + " sub-networks x " + std::to_string(runs) + " runs");
+  }
+  return lut;
+}
+
+}  // namespace dofa
