@@ -201,7 +201,7 @@ void search(const Spec& spec, const SearchOptions& o) {
     for (const Candidate& c : pool)
       if (c.source == "random") archs.push_back(c.arch), top1.push_back(c.top1_val / 100);
     while (int(archs.size()) < o.predictor_archs) {
-      Arch a = sample_arch(spec, rng);
+      Arch a = sample_arch(space, rng);
       if (measured(a)) continue;
       const Candidate& c = measure(a, "random");
       archs.push_back(a);

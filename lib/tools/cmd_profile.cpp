@@ -1,6 +1,9 @@
 // dofa profile: per-op latency tables of a supernet on this device, and
 // --check: how far their sums are from measured end-to-end latencies.
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <sstream>
 #include <cstdio>
 
 #include "cli.h"
@@ -17,7 +20,7 @@ std::string default_lut_dir(const Spec& spec) { return luts_dir(spec) + "/" + sp
 }  // namespace
 
 int cmd_profile(const std::vector<std::string>& args) {
-  Options o(args, {"spec", "weights", "out", "lut", "runs", "archs", "seed", "threads"}, {"check", "json"});
+  Options o(args, {"spec", "weights", "out", "lut", "runs", "archs", "seed", "threads", "resolutions"}, {"check", "json"});
   if (o.help()) {
     std::printf(
         "usage: dofa profile [--spec S] [--out DIR] [--runs N] [--archs N] [--threads N]\n"
@@ -27,12 +30,24 @@ int cmd_profile(const std::vector<std::string>& args) {
         "  channels-last levels, --threads, default 1) and writes DIR/<r>_lookup_table.json\n"
         "  (default DIR: luts/<model>-cpu-ops). --check compares the tables' sums with measured\n"
         "  end-to-end latency over --archs (default 40) random sub-networks.\n"
-        "  --weights  default random:0 (latency does not depend on the values)\n");
+        "  --weights  default random:0 (latency does not depend on the values)\n"
+        "  --resolutions R1,R2,...  only these of the spec's resolutions\n");
     return 0;
   }
   Spec spec = load_spec(o);
   const int threads = o.get_int("threads", 1);
   set_threads(threads);
+  if (o.has("resolutions")) {
+    std::vector<int> keep;
+    std::stringstream in(o.get("resolutions", ""));
+    for (std::string t; std::getline(in, t, ',');) {
+      const int r = std::atoi(t.c_str());
+      if (std::find(spec.resolutions.begin(), spec.resolutions.end(), r) == spec.resolutions.end())
+        throw Error("--resolutions: " + t + " is not a resolution of " + spec.name);
+      keep.push_back(r);
+    }
+    spec.resolutions = keep;
+  }
   Supernet net = Supernet::open(spec, o.get("weights", "random:0"));
   const uint64_t seed = uint64_t(o.get_int("seed", 0));
   if (!o.flag("check")) {

@@ -1,0 +1,58 @@
+// dofa measure: re-measure the latency (and count the cost) of every level of
+// a table on this device, keeping its accuracies; for published tables and
+// new devices.
+#include <cstdio>
+#include <ctime>
+
+#include "cli.h"
+#include "error.h"
+#include "flops.h"
+#include "profile.h"
+#include "system_info.h"
+
+namespace dofa::cli {
+
+int cmd_measure(const std::vector<std::string>& args) {
+  Options o(args, {"spec", "weights", "level-table", "out", "threads", "runs"}, {});
+  if (o.help()) {
+    std::printf(
+        "usage: dofa measure --level-table T [--out T2] [--threads N] [--runs N] [--weights W]\n"
+        "  Measures every level's batch-1 latency (input tensor -> logits, materialised level,\n"
+        "  --threads, default 1) on this CPU, counts its MFLOPs and parameters, records the\n"
+        "  system in the table's provenance and writes T (or T2). Accuracies are kept.\n"
+        "  --weights  default random:0 (latency does not depend on the values)\n");
+    return 0;
+  }
+  const std::string path = o.require("level-table");
+  Spec spec = load_spec(o);
+  if (!o.has("spec")) spec = Spec::load(Spec::find(LevelTable::load(path, spec).model));
+  LevelTable table = LevelTable::load(path, spec);
+  const int threads = o.get_int("threads", 1), runs = o.get_int("runs", 50);
+  set_threads(threads);
+  Supernet net = Supernet::open(spec, o.get("weights", "random:0"));
+  for (size_t i = 0; i < table.levels.size(); ++i) {
+    LevelEntry& e = table.levels[i];
+    LatencyStats s = measure_latency(Level(net, e.arch, nullptr), runs, 10);
+    e.latency_mean_ms = s.mean;
+    e.latency_p90_ms = s.p90;
+    NetCost c = net_cost(spec, e.arch);
+    e.mflops = c.mflops;
+    e.params = c.params;
+    std::printf("level %zu %s: %.3f ms (p90 %.3f), %.1f MFLOPs\n", i, e.arch.to_text().c_str(), s.mean, s.p90, c.mflops);
+  }
+  SystemInfo si = system_info();
+  table.provenance.libtorch = si.libtorch;
+  table.provenance.device = si.cpu;
+  table.provenance.blas = si.blas_kind;
+  table.provenance.threads = threads;
+  char date[32];
+  time_t now = time(nullptr);
+  strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
+  table.provenance.date = date;
+  const std::string out = o.get("out", path);
+  table.save(out);
+  std::printf("wrote %s (%d thread(s), %s BLAS)\n", out.c_str(), threads, si.blas_kind.c_str());
+  return 0;
+}
+
+}  // namespace dofa::cli
