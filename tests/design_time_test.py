@@ -137,7 +137,20 @@ def check_fmnist_chain(dofa, tmp):
     ev = json.loads(r.stdout)
     if ev["images"] != 500 or not ev["ci95"][0] <= ev["top1"] <= ev["ci95"][1]:
         fail("eval: %s" % r.stdout)
-    print("profile, search (%d levels, %d candidates), eval: ok" % (len(t["levels"]), len(pool["candidates"])))
+    wt = os.path.join(tmp, "tiny-width.json")
+    run([dofa, "search", "--spec", spec_path, "--weights", w, "--lut", lut, "--dims", "width", "--out", wt,
+         "--predictor", os.path.join(tmp, "tiny-cpu.acc-predictor.pt"), "--sweep", "2", "--levels", "2",
+         "--val-images", "200"])
+    report = os.path.join(tmp, "REPORT.md")
+    run([dofa, "report", "--search", os.path.join(tmp, "tiny-cpu.search.json"), "--width",
+         os.path.join(tmp, "tiny-width.search.json"), "--train", w + ".train.json", "--out", report,
+         "--plots", os.path.join(tmp, "plots")])
+    text = open(report).read()
+    png = os.path.join(tmp, "plots", "tiny-noaug-cpu-top1-latency.png")
+    if "## Floors" not in text or "paired-bootstrap" not in text or not open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n":
+        fail("report: incomplete report or no PNG:\n" + text[-600:])
+    print("profile, search (%d levels, %d candidates), width-only search, eval, report: ok" %
+          (len(t["levels"]), len(pool["candidates"])))
     return spec_path, spec, w, table
 
 
