@@ -11,11 +11,14 @@
 #include <random>
 #include <thread>
 
+#include <glib.h>
+
 #include "cli.h"
 #include "error.h"
 #include "flops.h"
 #include "json_reader.h"
 #include "level.h"
+#include "level_table.h"
 #include "model_impl.h"
 #include "runner.h"
 #include "system_info.h"
@@ -54,7 +57,7 @@ int bench_switch(const Options& o) {
   Spec spec = load_spec(o);
   const int threads = o.get_int("threads", 1);
   const int n_levels = o.get_int("levels", 8), n_switches = o.get_int("switches", 10000);
-  const int burst = o.get_int("burst", 50), hold = o.get_int("hold-frames", 4), r = o.get_int("resolution", 160);
+  const int burst = o.get_int("burst", 50), hold = o.get_int("hold-frames", 4), r = o.get_int("resolution", spec.resolutions.front());
   if (n_levels < 2 || n_switches < 1 || burst < 1 || hold < 2)
     throw Error("--levels must be >= 2, --switches and --burst >= 1, --hold-frames >= 2");
   set_threads(threads);
@@ -172,8 +175,13 @@ int bench_levels(const Options& o) {
   } else {
     archs.push_back({"max", Arch::max(spec)});
     archs.push_back({"min", Arch::min(spec)});
-    if (spec.name == "ofa-mbv3-w12")
+    if (spec.name == "ofa-mbv3-w12") {
       for (int i = 0; i < 6; ++i) archs.push_back({"nets6_L" + std::to_string(i), Arch::parse(kNets6[i], spec)});
+    } else if (g_file_test((luts_dir(spec) + "/" + spec.name + "-cpu.json").c_str(), G_FILE_TEST_EXISTS)) {
+      // The model's own CPU family (luts/<model>-cpu.json).
+      LevelTable t = LevelTable::load(luts_dir(spec) + "/" + spec.name + "-cpu.json", spec);
+      for (size_t i = 0; i < t.levels.size(); ++i) archs.push_back({"L" + std::to_string(i), t.levels[i].arch});
+    }
   }
 
   JsonWriter w;
@@ -253,12 +261,13 @@ int cmd_bench(const std::vector<std::string>& args) {
   if (o.help() || what.empty()) {
     std::printf(
         "usage: dofa bench switch|levels|element [--json] [--spec S] [--weights W] [--threads N]\n"
-        "  switch  a Model of --levels (8) random archs at --resolution (160) with random weights;\n"
+        "  switch  a Model of --levels (8) random archs at --resolution (the smallest) with random weights;\n"
         "          --switches (10000) switches between random levels in bursts of --burst (50), each\n"
         "          followed by --hold-frames (4) frames, while another thread classifies. Reports\n"
         "          switch_p50_us, switch_p99_us, first_frame_ratio_p99 (first frame after a switch /\n"
         "          that level's steady median in the same run) and frames_dropped.\n"
-        "  levels  batch-1 latency (median, p90) of max, min and Dynamic-OFA's nets_6 archs (or --arch):\n"
+        "  levels  batch-1 latency (median, p90) of max, min and the model's levels (its CPU table;\n"
+        "          Dynamic-OFA's nets_6 for ofa-mbv3-w12) or --arch:\n"
         "          the materialised level, the dynamic supernet forward with views in NCHW (as OFA\n"
         "          runs it) and in channels-last, measured round-robin in one run (--runs 20); rss_mb.\n"
         "  element preprocessing of video frames (1080p NV12 and the other formats the element accepts) to\n"

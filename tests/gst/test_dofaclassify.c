@@ -4,6 +4,7 @@
  *
  * The model is tests/fixtures/tiny-mbv3.json (random weights) with the level
  * table tests/fixtures/tiny-mbv3-cpu.json (three levels). */
+#include <gio/gio.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
@@ -575,6 +576,79 @@ GST_START_TEST (test_latency_query)
 }
 GST_END_TEST;
 
+/* The whole of a gzip file (Fashion-MNIST's IDX files), or NULL. */
+static guint8 *
+read_gz (const gchar * path, gsize * len)
+{
+  GFile *file = g_file_new_for_path (path);
+  GFileInputStream *raw = g_file_read (file, NULL, NULL);
+  GZlibDecompressor *z = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+  GInputStream *in;
+  GByteArray *out = g_byte_array_new ();
+  guint8 chunk[65536];
+  gssize n;
+
+  g_object_unref (file);
+  if (!raw) {
+    g_object_unref (z);
+    return NULL;
+  }
+  in = g_converter_input_stream_new (G_INPUT_STREAM (raw), G_CONVERTER (z));
+  while ((n = g_input_stream_read (in, chunk, sizeof chunk, NULL, NULL)) > 0)
+    g_byte_array_append (out, chunk, n);
+  g_object_unref (in);
+  g_object_unref (raw);
+  g_object_unref (z);
+  *len = out->len;
+  return g_byte_array_free (out, FALSE);
+}
+
+/* With no properties set, the element loads the built-in model and its level
+ * table: Fashion-MNIST test images pushed as 28x28 GRAY8 frames come out
+ * labelled with their classes. */
+GST_START_TEST (test_builtin_model_fashion_mnist)
+{
+  const gchar *dir = g_getenv ("DOFA_FMNIST_DIR") ? g_getenv ("DOFA_FMNIST_DIR") :
+      "/usr/share/datasets/fashion-mnist";
+  gchar *ipath = g_build_filename (dir, "t10k-images-idx3-ubyte.gz", NULL);
+  gchar *lpath = g_build_filename (dir, "t10k-labels-idx1-ubyte.gz", NULL);
+  gsize ilen = 0, llen = 0;
+  guint8 *images = read_gz (ipath, &ilen), *labels = read_gz (lpath, &llen);
+  const guint n = 300;
+  guint i, correct = 0, levels_seen = 0;
+  gint num_levels = 0;
+  GstHarness *h;
+
+  fail_unless (images && labels && ilen >= 16 + n * 784 && llen >= 8 + n, "cannot read %s", ipath);
+  h = gst_harness_new_parse ("dofaclassify name=c");
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=28,height=28,framerate=0/1");
+  for (i = 0; i < n; i++) {
+    GstBuffer *in = gst_buffer_new_memdup (images + 16 + i * 784, 784), *out;
+    const GstDofaClassificationMeta *m;
+
+    GST_BUFFER_PTS (in) = i * GST_SECOND / 30;
+    out = gst_harness_push_and_pull (h, in);
+    m = gst_buffer_get_dofa_classification_meta (out);
+    fail_unless (m != NULL);
+    correct += m->class_id == labels[8 + i];
+    levels_seen |= 1u << m->level;
+    gst_buffer_unref (out);
+  }
+  g_object_get (el (h), "num-levels", &num_levels, NULL);
+  fail_unless (num_levels >= 6, "built-in level table has %d levels", num_levels);
+  /* No latency target: the most accurate level, every frame. */
+  fail_unless_equals_int (levels_seen, 1u << (num_levels - 1));
+  GST_INFO ("built-in model: %u of %u Fashion-MNIST test images right", correct, n);
+  fail_unless (correct >= n * 85 / 100, "only %u of %u right", correct, n);
+  gst_harness_teardown (h);
+  g_free (images);
+  g_free (labels);
+  g_free (ipath);
+  g_free (lpath);
+}
+
+GST_END_TEST;
+
 static Suite *
 dofaclassify_suite (void)
 {
@@ -600,6 +674,7 @@ dofaclassify_suite (void)
   tcase_add_test (tc, test_ready_paused_keeps_model);
   tcase_add_test (tc, test_properties_from_another_thread);
   tcase_add_test (tc, test_latency_query);
+  tcase_add_test (tc, test_builtin_model_fashion_mnist);
   return s;
 }
 
