@@ -20,6 +20,14 @@ def main():
         wrong = os.path.join(tmp, "wrong.pt")
         torch.save(torch.zeros(1, 3, 32, 32), wrong)  # arch min of w1.2 wants [N, 3, 160, 160]
         out = os.path.join(tmp, "out.pt")
+        root = os.environ.get("DOFA_DATA_PATH", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        lut = os.path.join(tmp, "lut")
+        os.makedirs(lut)
+        with open(os.path.join(lut, "20_lookup_table.json"), "w") as f:
+            f.write('{"Conv-input:20x20x1-output:20x20x16": {"count": 1, "mean": 0.1, "std": 0}}')
+        badpool = os.path.join(tmp, "pool.json")
+        with open(badpool, "w") as f:
+            f.write('{"schema": 1, "model": "tiny", "weights_sha256": "", "bn_file": "x", "candidates": {}}')
         cases = [
             (["load", "--threads", "0", "--seconds", "1"], ["--threads 0", ">= 1"]),
             (["load", "--threads", "1", "--cpus", "99", "--seconds", "1"], ["CPU 99"]),
@@ -38,6 +46,25 @@ def main():
             (["bench", "element", "--runs", "0"], ["--runs 0"]),
             (["bench", "nosuch"], ["unknown benchmark 'nosuch'"]),
             (["nosuch"], ["unknown command 'nosuch'"]),
+            # Design-time commands.
+            (["train", "--out", out, "--scale", "0"], ["--scale 0", "positive"]),
+            (["train", "--out", out, "--data", "fmnist:nope"], ["fmnist:nope", "train, val or test"]),
+            (["train", "--out", out, "--batch", "1"], ["--batch 1", "at least 2"]),
+            (["eval", "--level-table", os.path.join(root, "luts", "ofa-mbv3-w12-cpu.json"), "--level", "9",
+              "--data", "fmnist:test"], ["--level 9", "all or 0 to 5"]),
+            (["eval", "--spec", "ofa-mbv3-w12", "--weights", "random:1", "--arch", "min", "--data", "fmnist:test"],
+             ["10 classes", "1000"]),
+            (["calibrate", "--level-table", os.path.join(root, "luts", "ofa-mbv3-w12-cpu.json"), "--weights",
+              "random:1", "--data", "fmnist:train"], ["needs a weights file"]),
+            (["search", "--dims", "colour"], ["colour", "width, depth, kernel or resolution"]),
+            (["search", "--predictor-archs", "3"], ["--predictor-archs 3", "at least 10"]),
+            (["search", "--lut", os.path.join(tmp, "nolut"), "--predictor-archs", "10"], ["nolut"]),
+            (["search", "--lut", lut, "--pool", badpool, "--predictor-archs", "10"], ["model", "fmnist-mbv3"]),
+            (["search", "--lut", lut, "--predictor", wrong], ["wrong.pt", "accuracy predictor"]),
+            (["profile", "--check", "--lut", os.path.join(tmp, "nolut")], ["nolut"]),
+            (["profile", "--resolutions", "21"], ["--resolutions: 21", "fmnist-mbv3"]),
+            (["measure"], ["--level-table is required"]),
+            (["report", "--search", badpool, "--width", badpool], ["candidates"]),
         ]
         for args, fragments in cases:
             r = subprocess.run([dofa] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -2,6 +2,8 @@
 // says which is fastest, nothing here reorders them.
 #include "level_table.h"
 
+#include <ctime>
+
 #include <glib.h>
 
 #include <fstream>
@@ -9,6 +11,7 @@
 
 #include "error.h"
 #include "json_reader.h"
+#include "system_info.h"
 
 namespace dofa {
 
@@ -135,6 +138,20 @@ LevelTable LevelTable::load(const std::string& path, const Spec& spec) {
   LevelTable t = parse(read_file(path), path, spec);
   t.path = path;
   return t;
+}
+
+Provenance measured_here(int threads) {
+  SystemInfo si = system_info();
+  Provenance p;
+  p.libtorch = si.libtorch;
+  p.device = si.cpu;
+  p.blas = si.blas_kind;
+  p.threads = threads;
+  char date[32];
+  time_t now = time(nullptr);
+  strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
+  p.date = date;
+  return p;
 }
 
 std::string LevelTable::to_json() const {

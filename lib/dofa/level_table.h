@@ -27,6 +27,9 @@ struct Provenance {
   int threads = 1;
 };
 
+// This machine as a table measured here records it: LibTorch, CPU, BLAS, threads, today's date (UTC).
+Provenance measured_here(int threads);
+
 struct LevelTable {
   int schema = 1;
   std::string model;               // spec name

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <sstream>
 
 #include "acc_predictor.h"
@@ -46,13 +45,6 @@ std::string basename_of(const std::string& p) {
   std::string s = b;
   g_free(b);
   return s;
-}
-
-std::string today() {
-  char b[32];
-  time_t t = time(nullptr);
-  strftime(b, sizeof b, "%Y-%m-%d", gmtime(&t));
-  return b;
 }
 
 bool in_space(const Spec& space, const Arch& a) {
@@ -292,13 +284,8 @@ void search(const Spec& spec, const SearchOptions& o) {
   table.model = spec.name;
   table.device = "cpu";
   table.source = "measured";
-  SystemInfo si = system_info();
+  table.provenance = measured_here(o.latency_threads);
   table.provenance.weights_sha256 = net.sha256();
-  table.provenance.libtorch = si.libtorch;
-  table.provenance.device = si.cpu;
-  table.provenance.blas = si.blas_kind;
-  table.provenance.threads = o.latency_threads;
-  table.provenance.date = today();
   table.provenance.data = o.val + " (choice), " + o.test + " (top1_test), " + o.train + " (BN)";
   table.path = o.out;
   table.bn_file = basename_of(beside(o.out, ".bn.pt"));

@@ -35,7 +35,7 @@ class Options {
 };
 
 // The model used when --spec is not given.
-inline constexpr const char* kDefaultModel = "ofa-mbv3-w12";
+inline constexpr const char* kDefaultModel = "fmnist-mbv3";
 
 // --spec: a built-in model name or a path (default: kDefaultModel).
 Spec load_spec(const Options& o);

@@ -2,7 +2,6 @@
 // a table on this device, keeping its accuracies; for published tables and
 // new devices.
 #include <cstdio>
-#include <ctime>
 
 #include "cli.h"
 #include "error.h"
@@ -40,18 +39,15 @@ int cmd_measure(const std::vector<std::string>& args) {
     e.params = c.params;
     std::printf("level %zu %s: %.3f ms (p90 %.3f), %.1f MFLOPs\n", i, e.arch.to_text().c_str(), s.mean, s.p90, c.mflops);
   }
-  SystemInfo si = system_info();
-  table.provenance.libtorch = si.libtorch;
-  table.provenance.device = si.cpu;
-  table.provenance.blas = si.blas_kind;
+  const Provenance here = measured_here(threads);
+  table.provenance.libtorch = here.libtorch;
+  table.provenance.device = here.device;
+  table.provenance.blas = here.blas;
   table.provenance.threads = threads;
-  char date[32];
-  time_t now = time(nullptr);
-  strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
-  table.provenance.date = date;
+  table.provenance.date = here.date;
   const std::string out = o.get("out", path);
   table.save(out);
-  std::printf("wrote %s (%d thread(s), %s BLAS)\n", out.c_str(), threads, si.blas_kind.c_str());
+  std::printf("wrote %s (%d thread(s), %s BLAS)\n", out.c_str(), threads, here.blas.c_str());
   return 0;
 }
 
