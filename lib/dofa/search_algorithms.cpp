@@ -60,9 +60,14 @@ Arch evolve(const Spec& s, const EvolutionParams& p, double max_latency, const A
     if (int(pop.size()) < p.population && lat(a) <= max_latency) pop.push_back(a);
   Arch a;
   while (int(pop.size()) < p.population) {
-    if (!draw_valid([&] { return sample_arch(s, rng); }, lat, max_latency, &a))
+    if (draw_valid([&] { return sample_arch(s, rng); }, lat, max_latency, &a)) {
+      pop.push_back(a);
+    } else if (!pop.empty()) {
+      // A tight constraint that random draws rarely meet: start from copies of the valid seeds.
+      pop.push_back(pop[size_t(rng.below(int(pop.size())))]);
+    } else {
       throw Error("evolution: no sub-network within " + std::to_string(max_latency) + " ms in 500 draws");
-    pop.push_back(a);
+    }
   }
   std::vector<double> fit = acc(pop);
   const int n_parents = std::max(1, int(std::lround(p.population * p.parent_ratio)));

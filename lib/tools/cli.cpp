@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "error.h"
+#include "json_reader.h"
 
 namespace dofa::cli {
 
@@ -76,6 +77,11 @@ double Options::get_double(const std::string& name, double def) const {
 }
 
 Spec load_spec(const Options& o) { return Spec::load(Spec::find(o.get("spec", kDefaultModel))); }
+
+Spec table_spec(const Options& o, const std::string& table_path) {
+  if (o.has("spec")) return load_spec(o);
+  return Spec::load(Spec::find(JsonValue::parse_file(table_path)["model"].as_string()));
+}
 
 Arch load_arch(const Options& o, const Spec& s) { return Arch::parse(o.get("arch", "max"), s); }
 

@@ -39,6 +39,8 @@ inline constexpr const char* kDefaultModel = "fmnist-mbv3";
 
 // --spec: a built-in model name or a path (default: kDefaultModel).
 Spec load_spec(const Options& o);
+// The spec of a level table: --spec when given, else the table's "model".
+Spec table_spec(const Options& o, const std::string& table_path);
 // --arch (default max): max | min | random[:SEED] | text | OFA JSON | @FILE.
 Arch load_arch(const Options& o, const Spec& s);
 

@@ -25,8 +25,7 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   }
   set_threads(o.get_int("threads", 2));
   const std::string table_path = o.require("level-table");
-  Spec spec = load_spec(o);
-  if (!o.has("spec")) spec = Spec::load(Spec::find(LevelTable::load(table_path, spec).model));
+  Spec spec = table_spec(o, table_path);
   LevelTable table = LevelTable::load(table_path, spec);
   Supernet net = Supernet::open(spec, o.get("weights", ""));
   if (net.sha256().empty()) throw Error("calibrate needs a weights file, not random weights");

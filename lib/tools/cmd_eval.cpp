@@ -36,7 +36,7 @@ int cmd_eval(const std::vector<std::string>& args) {
   std::unique_ptr<Supernet> net;
   if (o.has("level-table")) {
     const std::string table_path = o.require("level-table");
-    if (!o.has("spec")) spec = Spec::load(Spec::find(LevelTable::load(table_path, spec).model));
+    spec = table_spec(o, table_path);
     LevelTable table = LevelTable::load(table_path, spec);
     const std::string level = o.require("level");
     const int n = level == "all" ? 0 : o.get_int("level", -1);

@@ -23,8 +23,7 @@ int cmd_measure(const std::vector<std::string>& args) {
     return 0;
   }
   const std::string path = o.require("level-table");
-  Spec spec = load_spec(o);
-  if (!o.has("spec")) spec = Spec::load(Spec::find(LevelTable::load(path, spec).model));
+  Spec spec = table_spec(o, path);
   LevelTable table = LevelTable::load(path, spec);
   const int threads = o.get_int("threads", 1), runs = o.get_int("runs", 50);
   set_threads(threads);
