@@ -72,7 +72,8 @@ std::shared_ptr<const Model> Model::load(const ModelOptions& o) {
   impl->net = std::make_unique<Supernet>(Supernet::open(impl->spec, o.weights));
   const Spec& spec = impl->spec;
 
-  impl->table_path = o.level_table.empty() ? default_table(spec, o.device) : o.level_table;
+  // Explicit archs are the levels; only without them is the default table looked up.
+  impl->table_path = !o.level_table.empty() ? o.level_table : o.archs.empty() ? default_table(spec, o.device) : "";
   if (!impl->table_path.empty()) {
     LevelTable table = LevelTable::load(impl->table_path, spec);
     if (!impl->net->sha256().empty()) table.check_weights(impl->net->sha256());

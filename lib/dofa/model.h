@@ -24,7 +24,7 @@ Materialize parse_materialize(const std::string& s);  // "all" | "lazy" | "none"
 
 struct ModelOptions {
   std::string spec;         // built-in model name or spec path
-  std::string level_table;  // path; "" = luts/<model>-<device>.json from the data path if present
+  std::string level_table;  // path; "" = luts/<model>-<device>.json from the data path if present and no archs
   std::string weights;      // "" = the spec's weights file; "random[:SEED]" = random weights
   std::string device = "cpu";
   Materialize materialize = Materialize::All;
