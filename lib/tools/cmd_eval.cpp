@@ -54,7 +54,7 @@ int cmd_eval(const std::vector<std::string>& args) {
     Arch arch = load_arch(o, spec);
     net = std::make_unique<Supernet>(Supernet::open(spec, o.get("weights", "")));
     const std::string calib = o.get("calib-data", data_form.rfind("fmnist:", 0) == 0 ? "fmnist:train" : data_form);
-    items.push_back({arch.to_text(), arch, calibrate_bn(*net, arch, Dataset::open(calib))});
+    items.push_back({"arch", arch, calibrate_bn(*net, arch, Dataset::open(calib))});
   }
   if (int(data.classes().size()) != spec.classes)
     throw Error("--data " + data_form + " has " + std::to_string(data.classes().size()) + " classes, spec " +
