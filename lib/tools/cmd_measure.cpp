@@ -38,12 +38,11 @@ int cmd_measure(const std::vector<std::string>& args) {
     e.params = c.params;
     std::printf("level %zu %s: %.3f ms (p90 %.3f), %.1f MFLOPs\n", i, e.arch.to_text().c_str(), s.mean, s.p90, c.mflops);
   }
-  const Provenance here = measured_here(threads);
-  table.provenance.libtorch = here.libtorch;
-  table.provenance.device = here.device;
-  table.provenance.blas = here.blas;
-  table.provenance.threads = threads;
-  table.provenance.date = here.date;
+  // This machine's provenance; the weights and data the accuracies came from stay.
+  Provenance here = measured_here(threads);
+  here.weights_sha256 = table.provenance.weights_sha256;
+  here.data = table.provenance.data;
+  table.provenance = here;
   const std::string out = o.get("out", path);
   table.save(out);
   std::printf("wrote %s (%d thread(s), %s BLAS)\n", out.c_str(), threads, here.blas.c_str());
