@@ -68,5 +68,7 @@ int cmd_report(const std::vector<std::string>& args);
 
 // `dofa bench element` (lib/tools/bench_element.cpp).
 int bench_element(const Options& o);
+// `dofa bench rtm` (lib/tools/bench_rtm.cpp).
+int bench_rtm(const Options& o);
 
 }  // namespace dofa::cli

@@ -255,12 +255,12 @@ int bench_levels(const Options& o) {
 int cmd_bench(const std::vector<std::string>& args) {
   Options o(args,
             {"spec", "weights", "threads", "runs", "arch", "levels", "switches", "burst", "hold-frames", "resolution",
-             "model", "level-table", "level", "frames"},
+             "model", "level-table", "level", "frames", "cpu", "data", "oracle-frames", "target-ms", "window"},
             {"json"});
   const std::string what = o.positional().empty() ? "" : o.positional()[0];
   if (o.help() || what.empty()) {
     std::printf(
-        "usage: dofa bench switch|levels|element [--json] [--spec S] [--weights W] [--threads N]\n"
+        "usage: dofa bench switch|levels|element|rtm [--json] [--spec S] [--weights W] [--threads N]\n"
         "  switch  a Model of --levels (8) random archs at --resolution (the smallest) with random weights;\n"
         "          --switches (10000) switches between random levels in bursts of --burst (50), each\n"
         "          followed by --hold-frames (4) frames, while another thread classifies. Reports\n"
@@ -282,7 +282,8 @@ int cmd_bench(const std::vector<std::string>& args) {
   if (what == "switch") return bench_switch(o);
   if (what == "levels") return bench_levels(o);
   if (what == "element") return bench_element(o);
-  throw Error("unknown benchmark '" + what + "', expected switch, levels or element");
+  if (what == "rtm") return bench_rtm(o);
+  throw Error("unknown benchmark '" + what + "', expected switch, levels, element or rtm");
 }
 
 }  // namespace dofa::cli

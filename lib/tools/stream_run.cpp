@@ -1,0 +1,240 @@
+#include "stream_run.h"
+
+#include <gst/app/gstappsrc.h>
+#include <opencv2/imgproc.hpp>
+
+#include <chrono>
+#include <cstring>
+#include <map>
+
+#include "busy_load.h"
+#include "dataset.h"
+#include "dofa_config.h"
+#include "error.h"
+
+namespace dofa::cli {
+
+using Clock = std::chrono::steady_clock;
+
+GreyFrames load_grey_frames(const std::string& data, int n) {
+  const Dataset ds = Dataset::open(data).first(n);
+  GreyFrames f;
+  for (int i = 0; i < ds.size(); ++i) {
+    cv::Mat img = ds.image(i);
+    if (img.channels() != 1) cv::cvtColor(img, img, cv::COLOR_RGB2GRAY);
+    if (i == 0) f.width = img.cols, f.height = img.rows;
+    if (img.cols != f.width || img.rows != f.height)
+      throw Error(data + ": image " + std::to_string(i) + " is " + std::to_string(img.cols) + "x" +
+                  std::to_string(img.rows) + ", expected every image " + std::to_string(f.width) + "x" +
+                  std::to_string(f.height));
+    for (int y = 0; y < img.rows; ++y) f.pixels.insert(f.pixels.end(), img.ptr<uint8_t>(y), img.ptr<uint8_t>(y) + img.cols);
+    f.labels.push_back(ds.label(i));
+  }
+  if (f.labels.empty()) throw Error(data + ": no images");
+  return f;
+}
+
+void init_gstreamer() {
+  g_setenv("GST_PLUGIN_PATH", DOFA_BUILD_DIR "/gst", FALSE);
+  gst_init(nullptr, nullptr);
+}
+
+struct Chain {
+  ChainSpec spec;
+  GstElement *src = nullptr, *dofa = nullptr;
+  int pushed = 0, entered = 0;  // streaming thread only
+  bool pinned = false;
+  std::multimap<int, std::function<void(GstElement*)>> actions;
+  std::vector<FrameRecord> records;
+};
+
+struct StreamRun::Impl {
+  const GreyFrames& frames;
+  GstElement* pipeline = nullptr;
+  std::vector<std::unique_ptr<Chain>> chains;
+  std::function<void(int, const FrameRecord&)> on_frame;
+  std::vector<StreamMessage> messages;
+  Clock::time_point t0;
+  size_t stride = 0;  // GStreamer's GRAY8 rows are padded to 4 bytes
+
+  explicit Impl(const GreyFrames& f) : frames(f), stride((size_t(f.width) + 3) & ~size_t(3)) {}
+  double now_ms() const { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+  GstBuffer* frame_buffer(int i) const {
+    const size_t plane = stride * frames.height;
+    GstBuffer* b = gst_buffer_new_allocate(nullptr, plane, nullptr);
+    GstMapInfo map;
+    gst_buffer_map(b, &map, GST_MAP_WRITE);
+    const uint8_t* px = frames.pixels.data() + size_t(i % frames.size()) * frames.width * frames.height;
+    for (int y = 0; y < frames.height; ++y) std::memcpy(map.data + y * stride, px + size_t(y) * frames.width, frames.width);
+    gst_buffer_unmap(b, &map);
+    return b;
+  }
+
+  static void need_data(GstAppSrc* src, guint, gpointer data) {
+    auto* pair = static_cast<std::pair<Impl*, Chain*>*>(data);
+    Impl* self = pair->first;
+    Chain* c = pair->second;
+    if (c->pushed >= c->spec.frames) {
+      gst_app_src_end_of_stream(src);
+      return;
+    }
+    GstBuffer* b = self->frame_buffer(c->pushed);
+    GST_BUFFER_PTS(b) = guint64(c->pushed) * GST_SECOND / 30;
+    GST_BUFFER_DURATION(b) = GST_SECOND / 30;
+    ++c->pushed;
+    gst_app_src_push_buffer(src, b);
+  }
+
+  // Before the element: pin the thread, run the frame's actions.
+  // An action or the pinning that fails ends the run with its error.
+  static GstPadProbeReturn before(GstPad*, GstPadProbeInfo*, gpointer data) {
+    auto* pair = static_cast<std::pair<Impl*, Chain*>*>(data);
+    Chain* c = pair->second;
+    try {
+      if (!c->pinned && c->spec.cpu >= 0) pin_this_thread(c->spec.cpu);
+      c->pinned = true;
+      auto range = c->actions.equal_range(c->entered);
+      for (auto it = range.first; it != range.second; ++it) it->second(c->dofa);
+    } catch (const std::exception& e) {
+      GST_ELEMENT_ERROR(c->dofa, LIBRARY, FAILED, ("%s", e.what()), (nullptr));
+      return GST_PAD_PROBE_DROP;
+    }
+    ++c->entered;
+    return GST_PAD_PROBE_OK;
+  }
+
+  // After the element: read what it attached.
+  static GstPadProbeReturn after(GstPad*, GstPadProbeInfo* info, gpointer data) {
+    auto* pair = static_cast<std::pair<Impl*, Chain*>*>(data);
+    Impl* self = pair->first;
+    Chain* c = pair->second;
+    GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    FrameRecord r;
+    r.index = int(c->records.size());
+    r.t_ms = self->now_ms();
+    r.label = self->frames.labels[size_t(r.index % self->frames.size())];
+    if (GstCustomMeta* m = gst_buffer_get_custom_meta(buf, "DofaClassification")) {
+      const GstStructure* s = gst_custom_meta_get_structure(m);
+      gboolean stale = FALSE;
+      gst_structure_get(s, "level", G_TYPE_INT, &r.level, "pre-ms", G_TYPE_DOUBLE, &r.pre_ms, "infer-ms",
+                        G_TYPE_DOUBLE, &r.infer_ms, "class-id", G_TYPE_INT, &r.class_id, "stale", G_TYPE_BOOLEAN,
+                        &stale, NULL);
+      r.stale = stale;
+    }
+    g_object_get(c->dofa, "latency-ms", &r.target_ms, NULL);
+    c->records.push_back(r);
+    if (self->on_frame) self->on_frame(self->index_of(c), r);
+    return GST_PAD_PROBE_OK;
+  }
+
+  int index_of(const Chain* c) const {
+    for (size_t i = 0; i < chains.size(); ++i)
+      if (chains[i].get() == c) return int(i);
+    return -1;
+  }
+
+  std::vector<std::unique_ptr<std::pair<Impl*, Chain*>>> pairs;
+};
+
+StreamRun::StreamRun(const GreyFrames& frames, const std::vector<ChainSpec>& chains)
+    : impl_(std::make_unique<Impl>(frames)) {
+  if (chains.empty()) throw Error("stream run: no chains");
+  std::string launch;
+  for (const ChainSpec& c : chains) {
+    launch += "appsrc name=" + c.name + "_src format=time max-bytes=" +
+              std::to_string(impl_->stride * frames.height) + " caps=\"video/x-raw,format=GRAY8,width=" +
+              std::to_string(frames.width) + ",height=" + std::to_string(frames.height) +
+              ",framerate=30/1\" ! dofaclassify name=" + c.name + " " + c.properties + " ! fakesink sync=false ";
+  }
+  GError* err = nullptr;
+  GstElement* pipe = gst_parse_launch(launch.c_str(), &err);
+  if (!pipe || err) {
+    const std::string msg = err ? err->message : "unknown error";
+    g_clear_error(&err);
+    if (pipe) gst_object_unref(pipe);
+    throw Error("cannot build the pipeline '" + launch + "': " + msg);
+  }
+  impl_->pipeline = pipe;
+  for (const ChainSpec& cs : chains) {
+    auto c = std::make_unique<Chain>();
+    c->spec = cs;
+    c->src = gst_bin_get_by_name(GST_BIN(pipe), (cs.name + "_src").c_str());
+    c->dofa = gst_bin_get_by_name(GST_BIN(pipe), cs.name.c_str());
+    impl_->pairs.push_back(std::make_unique<std::pair<Impl*, Chain*>>(impl_.get(), c.get()));
+    GstAppSrcCallbacks cb = {};
+    cb.need_data = Impl::need_data;
+    gst_app_src_set_callbacks(GST_APP_SRC(c->src), &cb, impl_->pairs.back().get(), nullptr);
+    GstPad* sink = gst_element_get_static_pad(c->dofa, "sink");
+    gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, Impl::before, impl_->pairs.back().get(), nullptr);
+    gst_object_unref(sink);
+    GstPad* srcpad = gst_element_get_static_pad(c->dofa, "src");
+    gst_pad_add_probe(srcpad, GST_PAD_PROBE_TYPE_BUFFER, Impl::after, impl_->pairs.back().get(), nullptr);
+    gst_object_unref(srcpad);
+    impl_->chains.push_back(std::move(c));
+  }
+}
+
+StreamRun::~StreamRun() {
+  gst_element_set_state(impl_->pipeline, GST_STATE_NULL);
+  for (auto& c : impl_->chains) {
+    gst_object_unref(c->src);
+    gst_object_unref(c->dofa);
+  }
+  gst_object_unref(impl_->pipeline);
+}
+
+GstElement* StreamRun::element(int chain) const { return impl_->chains.at(size_t(chain))->dofa; }
+
+void StreamRun::at(int chain, int frame, std::function<void(GstElement*)> action) {
+  impl_->chains.at(size_t(chain))->actions.emplace(frame, std::move(action));
+}
+
+void StreamRun::on_frame(std::function<void(int, const FrameRecord&)> callback) { impl_->on_frame = std::move(callback); }
+
+const std::vector<StreamMessage>& StreamRun::messages() const { return impl_->messages; }
+
+std::vector<std::vector<FrameRecord>> StreamRun::run() {
+  Impl& m = *impl_;
+  for (auto& c : m.chains) c->pushed = c->entered = 0, c->pinned = false, c->records.clear();
+  m.messages.clear();
+  GstBus* bus = gst_element_get_bus(m.pipeline);
+  m.t0 = Clock::now();
+  std::string error;
+  if (gst_element_set_state(m.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) error = "state change failed";
+  for (bool done = false; !done;) {
+    GstMessage* msg = gst_bus_timed_pop(bus, GST_CLOCK_TIME_NONE);
+    switch (GST_MESSAGE_TYPE(msg)) {
+      case GST_MESSAGE_EOS: done = true; break;
+      case GST_MESSAGE_ERROR: {
+        GError* e = nullptr;
+        gchar* dbg = nullptr;
+        gst_message_parse_error(msg, &e, &dbg);
+        error = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(msg))) + ": " + e->message + (dbg ? std::string(" (") + dbg + ")" : "");
+        g_clear_error(&e);
+        g_free(dbg);
+        done = true;
+        break;
+      }
+      case GST_MESSAGE_ELEMENT: {
+        const GstStructure* s = gst_message_get_structure(msg);
+        if (s && g_str_has_prefix(gst_structure_get_name(s), "dofa-")) {
+          m.messages.push_back({m.now_ms(), GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)),
+                                std::shared_ptr<GstStructure>(gst_structure_copy(s), gst_structure_free)});
+        }
+        break;
+      }
+      default: break;
+    }
+    gst_message_unref(msg);
+    if (!error.empty()) break;
+  }
+  gst_object_unref(bus);
+  gst_element_set_state(m.pipeline, GST_STATE_NULL);
+  if (!error.empty()) throw Error(error);
+  std::vector<std::vector<FrameRecord>> out;
+  for (auto& c : m.chains) out.push_back(std::move(c->records));
+  return out;
+}
+
+}  // namespace dofa::cli

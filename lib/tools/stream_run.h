@@ -1,0 +1,81 @@
+// StreamRun: labelled frames through one or more
+//   appsrc ! dofaclassify ! fakesink
+// chains of one pipeline, unpaced (each frame is pushed when the one before
+// has left the element), each chain's streaming thread pinned to a CPU, with
+// actions run at given frames and a record of every frame read from the
+// element's metadata. The runs of `dofa bench rtm` and `dofa demo`.
+#pragma once
+
+#include <gst/gst.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dofa::cli {
+
+// 8-bit grey frames of one size, with their labels: the video.
+struct GreyFrames {
+  int width = 0, height = 0;
+  std::vector<uint8_t> pixels;  // frame after frame, rows of `width` bytes
+  std::vector<int> labels;
+  int size() const { return int(labels.size()); }
+};
+// The first n images of a dataset (fmnist:test, ...), converted to grey.
+GreyFrames load_grey_frames(const std::string& data, int n);
+
+struct ChainSpec {
+  std::string name;        // element name of its dofaclassify (and prefix of the others)
+  std::string properties;  // dofaclassify properties in gst-launch syntax, e.g. "latency-ms=5 group=g"
+  int frames = 0;          // frames to push; they cycle through the GreyFrames
+  int cpu = -1;            // CPU of its streaming thread; -1: not pinned
+};
+
+struct FrameRecord {
+  int index = 0;          // in its chain
+  double t_ms = 0;        // when it left the element, since the first frame of the run
+  int level = -1;
+  double pre_ms = 0, infer_ms = 0;
+  double target_ms = 0;   // latency-ms in force when it was classified
+  int class_id = -1, label = -1;
+  bool stale = false;
+  double total_ms() const { return pre_ms + infer_ms; }
+};
+
+// A dofa-* bus message of a dofaclassify.
+struct StreamMessage {
+  double t_ms;
+  std::string element;
+  std::shared_ptr<GstStructure> structure;
+};
+
+class StreamRun {
+ public:
+  // Builds the pipeline (NULL state). Throws Error naming the launch line when it cannot.
+  StreamRun(const GreyFrames& frames, const std::vector<ChainSpec>& chains);
+  ~StreamRun();
+  StreamRun(const StreamRun&) = delete;
+  StreamRun& operator=(const StreamRun&) = delete;
+
+  GstElement* element(int chain) const;  // its dofaclassify (for controllers, properties)
+  // Runs `action` in the chain's streaming thread just before frame `frame`
+  // enters its dofaclassify. Call before run().
+  void at(int chain, int frame, std::function<void(GstElement* dofaclassify)> action);
+  // Called in the streaming thread for every frame after it left the element.
+  void on_frame(std::function<void(int chain, const FrameRecord&)> callback);
+
+  // Plays to EOS; returns each chain's records. Throws Error with the
+  // element's error message when the pipeline fails.
+  std::vector<std::vector<FrameRecord>> run();
+  const std::vector<StreamMessage>& messages() const;  // dofa-* messages of the last run
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The uninstalled plugin (build tree) unless GST_PLUGIN_PATH says otherwise; gst_init.
+void init_gstreamer();
+
+}  // namespace dofa::cli
