@@ -1,14 +1,17 @@
-/* GStreamer dofa plugin: dofaclassify. */
+/* GStreamer dofa plugin: dofaclassify and dofaoverlay. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "gstdofaclassify.h"
+#include "gstdofaoverlay.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  return GST_ELEMENT_REGISTER (dofaclassify, plugin);
+  gboolean ok = GST_ELEMENT_REGISTER (dofaclassify, plugin);
+  ok &= GST_ELEMENT_REGISTER (dofaoverlay, plugin);
+  return ok;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, dofa,

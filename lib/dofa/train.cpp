@@ -215,7 +215,7 @@ std::vector<TrainPhase> progressive_shrinking(const Spec& spec, double scale) {
   // sub-networks per step; epochs shortened from 180 / 120 / 25 to fit a
   // 2-core CPU, the PS rates doubled for the shorter phases.
   std::vector<TrainPhase> p = {
-      {"full", 1, 1, 1, 3.0, 0.2, 0.15, 1, false, false},
+      {"full", 1, 1, 1, 6.0, 0.3, 0.15, 1, false, false},
       {"kernel", nk, 1, 1, 1.0, 0.1, 0.06, 1, false, true},
       {"depth-1", nk, 1, std::min(2, nd), 0.3, 0.0, 0.01, 2, false, true},
       {"depth-2", nk, 1, nd, 0.8, 0.05, 0.03, 2, false, true},

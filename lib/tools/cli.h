@@ -65,6 +65,7 @@ int cmd_profile(const std::vector<std::string>& args);
 int cmd_search(const std::vector<std::string>& args);
 int cmd_measure(const std::vector<std::string>& args);
 int cmd_report(const std::vector<std::string>& args);
+int cmd_demo(const std::vector<std::string>& args);
 
 // `dofa bench element` (lib/tools/bench_element.cpp).
 int bench_element(const Options& o);

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "error.h"
 #include "files.h"
+#include "gnuplot.h"
 #include "json_reader.h"
 
 namespace dofa::cli {
@@ -71,10 +72,11 @@ std::string fmt(const char* f, double v) {
   return b;
 }
 
-void write_dat(const std::string& path, const std::vector<Point>& ps, bool test) {
-  std::string s;
-  for (const Point& p : ps) s += fmt("%.4f", p.lat) + " " + fmt("%.3f", test ? p.test : p.val) + "\n";
-  write_file_atomic(path, s);
+// A gnuplot datablock of (latency, validation top-1).
+std::string datablock(const std::string& name, const std::vector<Point>& ps) {
+  std::string s = "$" + name + " << EOD\n";
+  for (const Point& p : ps) s += fmt("%.4f", p.lat) + " " + fmt("%.3f", p.val) + "\n";
+  return s + "EOD\n";
 }
 
 }  // namespace
@@ -203,41 +205,21 @@ int cmd_report(const std::vector<std::string>& args) {
 
   // Plot.
   g_mkdir_with_parents(plots.c_str(), 0755);
-  gchar* tmpdir = g_dir_make_tmp("dofa-report-XXXXXX", nullptr);
-  const std::string t = tmpdir;
-  g_free(tmpdir);
   std::vector<Point> rnd, found;
   for (const Point& c : cands) (c.source == "random" ? rnd : found).push_back(c);
-  write_dat(t + "/random.dat", rnd, false);
-  write_dat(t + "/search.dat", found, false);
-  write_dat(t + "/width_cands.dat", wcands, false);
-  write_dat(t + "/levels.dat", levels, false);
-  write_dat(t + "/width.dat", wlevels, false);
   const std::string png = plots + "/" + model + "-cpu-top1-latency.png";
-  std::string gp = "set terminal png size 1000,650 font ',11'\nset output '" + png + "'\n"
+  std::string gp = datablock("random", rnd) + datablock("search", found) + datablock("width_cands", wcands) +
+                   datablock("levels", levels) + datablock("width", wlevels) +
+                   "set terminal png size 1000,650 font ',11'\nset output '" + png + "'\n"
                    "set title '" + model + ": every measured candidate, the levels and the width-only family'\n"
                    "set xlabel 'latency (ms, batch 1, " + std::to_string(s["threads"].as_int()) + " thread)'\n"
                    "set ylabel 'top-1 on the validation split (%)'\nset key bottom right\nset grid\n"
-                   "plot '" + t + "/random.dat' w p pt 7 ps 0.5 lc rgb '#b0b0b0' t 'random (predictor data)', \\\n"
-                   "     '" + t + "/search.dat' w p pt 9 ps 1.2 lc rgb '#1f77b4' t 'Algorithm 1 + evolution', \\\n"
-                   "     '" + t + "/width_cands.dat' w p pt 6 ps 0.8 lc rgb '#ff7f0e' t 'width-only candidates', \\\n"
-                   "     '" + t + "/width.dat' w lp pt 5 ps 1.2 lw 2 lc rgb '#ff7f0e' t 'width-only family', \\\n"
-                   "     '" + t + "/levels.dat' w lp pt 7 ps 1.5 lw 2 lc rgb '#d62728' t 'levels (luts/" + model + "-cpu.json)'\n";
-  write_file_atomic(t + "/plot.gp", gp);
-  const std::string gp_path = t + "/plot.gp";
-  gchar* argv[] = {const_cast<gchar*>("gnuplot"), const_cast<gchar*>(gp_path.c_str()), nullptr};
-  gint status = 0;
-  GError* err = nullptr;
-  gchar *sout = nullptr, *serr = nullptr;
-  if (!g_spawn_sync(nullptr, argv, nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr, &sout, &serr, &status, &err)) {
-    std::string msg = err ? err->message : "unknown";
-    g_clear_error(&err);
-    throw Error("report: cannot run gnuplot (install gnuplot-nox): " + msg);
-  }
-  std::string gperr = serr ? serr : "";
-  g_free(sout);
-  g_free(serr);
-  if (!g_spawn_check_wait_status(status, nullptr)) throw Error("report: gnuplot failed: " + gperr);
+                   "plot $random w p pt 7 ps 0.5 lc rgb '#b0b0b0' t 'random (predictor data)', \\\n"
+                   "     $search w p pt 9 ps 1.2 lc rgb '#1f77b4' t 'Algorithm 1 + evolution', \\\n"
+                   "     $width_cands w p pt 6 ps 0.8 lc rgb '#ff7f0e' t 'width-only candidates', \\\n"
+                   "     $width w lp pt 5 ps 1.2 lw 2 lc rgb '#ff7f0e' t 'width-only family', \\\n"
+                   "     $levels w lp pt 7 ps 1.5 lw 2 lc rgb '#d62728' t 'levels (luts/" + model + "-cpu.json)'\n";
+  run_gnuplot(gp, "report");
   md << "\n## Plot\n\n![top-1 against latency](plots/" << model << "-cpu-top1-latency.png)\n";
   write_file_atomic(out, md.str());
   std::printf("wrote %s and %s\n", out.c_str(), png.c_str());

@@ -27,6 +27,7 @@ const Command kCommands[] = {
     {"profile", dofa::cli::cmd_profile, "per-op latency tables on this device; --check against measured"},
     {"search", dofa::cli::cmd_search, "search, measure and choose a level family (Pareto front)"},
     {"measure", dofa::cli::cmd_measure, "re-measure the latency of every level of a table on this device"},
+    {"demo", dofa::cli::cmd_demo, "the paper's runtime experiments on the built-in model, with plots"},
     {"report", dofa::cli::cmd_report, "the design-time report (REPORT.md) and its gnuplot plots"},
     {"calibrate", dofa::cli::cmd_calibrate, "recompute the BN statistics of every level of a table"},
     {"eval", dofa::cli::cmd_eval, "top-1 of a level or sub-network on a dataset"},

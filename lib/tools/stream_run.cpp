@@ -1,5 +1,6 @@
 #include "stream_run.h"
 
+#include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <opencv2/imgproc.hpp>
 
@@ -11,6 +12,7 @@
 #include "dataset.h"
 #include "dofa_config.h"
 #include "error.h"
+#include "frame_stats.h"
 
 namespace dofa::cli {
 
@@ -104,28 +106,30 @@ struct StreamRun::Impl {
     return GST_PAD_PROBE_OK;
   }
 
-  // After the element: read what it attached.
-  static GstPadProbeReturn after(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  // What the application gets: the classified frame with the element's metadata.
+  static GstFlowReturn new_sample(GstAppSink* sink, gpointer data) {
     auto* pair = static_cast<std::pair<Impl*, Chain*>*>(data);
     Impl* self = pair->first;
     Chain* c = pair->second;
-    GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    GstSample* sample = gst_app_sink_pull_sample(sink);
+    if (!sample) return GST_FLOW_EOS;
     FrameRecord r;
     r.index = int(c->records.size());
     r.t_ms = self->now_ms();
     r.label = self->frames.labels[size_t(r.index % self->frames.size())];
-    if (GstCustomMeta* m = gst_buffer_get_custom_meta(buf, "DofaClassification")) {
-      const GstStructure* s = gst_custom_meta_get_structure(m);
+    if (GstCustomMeta* m = gst_buffer_get_custom_meta(gst_sample_get_buffer(sample), "DofaClassification")) {
+      const GstStructure* st = gst_custom_meta_get_structure(m);
       gboolean stale = FALSE;
-      gst_structure_get(s, "level", G_TYPE_INT, &r.level, "pre-ms", G_TYPE_DOUBLE, &r.pre_ms, "infer-ms",
-                        G_TYPE_DOUBLE, &r.infer_ms, "class-id", G_TYPE_INT, &r.class_id, "stale", G_TYPE_BOOLEAN,
-                        &stale, NULL);
+      gst_structure_get(st, "level", G_TYPE_INT, &r.level, "pre-ms", G_TYPE_DOUBLE, &r.pre_ms, "infer-ms",
+                        G_TYPE_DOUBLE, &r.infer_ms, "class-id", G_TYPE_INT, &r.class_id, "expected-accuracy",
+                        G_TYPE_DOUBLE, &r.expected_accuracy, "stale", G_TYPE_BOOLEAN, &stale, NULL);
       r.stale = stale;
     }
+    gst_sample_unref(sample);
     g_object_get(c->dofa, "latency-ms", &r.target_ms, NULL);
     c->records.push_back(r);
     if (self->on_frame) self->on_frame(self->index_of(c), r);
-    return GST_PAD_PROBE_OK;
+    return GST_FLOW_OK;
   }
 
   int index_of(const Chain* c) const {
@@ -145,7 +149,8 @@ StreamRun::StreamRun(const GreyFrames& frames, const std::vector<ChainSpec>& cha
     launch += "appsrc name=" + c.name + "_src format=time max-bytes=" +
               std::to_string(impl_->stride * frames.height) + " caps=\"video/x-raw,format=GRAY8,width=" +
               std::to_string(frames.width) + ",height=" + std::to_string(frames.height) +
-              ",framerate=30/1\" ! dofaclassify name=" + c.name + " " + c.properties + " ! fakesink sync=false ";
+              ",framerate=30/1\" ! dofaclassify name=" + c.name + " " + c.properties + " ! appsink name=" + c.name +
+              "_sink sync=false ";
   }
   GError* err = nullptr;
   GstElement* pipe = gst_parse_launch(launch.c_str(), &err);
@@ -168,9 +173,11 @@ StreamRun::StreamRun(const GreyFrames& frames, const std::vector<ChainSpec>& cha
     GstPad* sink = gst_element_get_static_pad(c->dofa, "sink");
     gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, Impl::before, impl_->pairs.back().get(), nullptr);
     gst_object_unref(sink);
-    GstPad* srcpad = gst_element_get_static_pad(c->dofa, "src");
-    gst_pad_add_probe(srcpad, GST_PAD_PROBE_TYPE_BUFFER, Impl::after, impl_->pairs.back().get(), nullptr);
-    gst_object_unref(srcpad);
+    GstElement* appsink = gst_bin_get_by_name(GST_BIN(pipe), (cs.name + "_sink").c_str());
+    GstAppSinkCallbacks sink_cb = {};
+    sink_cb.new_sample = Impl::new_sample;
+    gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &sink_cb, impl_->pairs.back().get(), nullptr);
+    gst_object_unref(appsink);
     impl_->chains.push_back(std::move(c));
   }
 }
@@ -235,6 +242,50 @@ std::vector<std::vector<FrameRecord>> StreamRun::run() {
   std::vector<std::vector<FrameRecord>> out;
   for (auto& c : m.chains) out.push_back(std::move(c->records));
   return out;
+}
+
+}  // namespace dofa::cli
+
+namespace dofa::cli {
+
+namespace {
+
+std::vector<double> doubles(const GstStructure* s, const char* field) {
+  std::vector<double> v;
+  const GValue* arr = gst_structure_get_value(s, field);
+  if (arr && GST_VALUE_HOLDS_ARRAY(arr))
+    for (guint i = 0; i < gst_value_array_get_size(arr); ++i)
+      v.push_back(g_value_get_double(gst_value_array_get_value(arr, i)));
+  return v;
+}
+
+}  // namespace
+
+LevelInfo level_info(const GreyFrames& frames, const std::string& properties, int cpu) {
+  StreamRun run(frames, {{"dofa", properties, 5, cpu}});
+  run.run();
+  LevelInfo info;
+  for (const StreamMessage& m : run.messages())
+    if (g_str_equal(gst_structure_get_name(m.structure.get()), "dofa-levels-measured")) {
+      info.accuracy = doubles(m.structure.get(), "accuracy");
+      info.measured_ms = doubles(m.structure.get(), "measured-ms");
+      info.table_p90_ms = doubles(m.structure.get(), "table-p90-ms");
+    }
+  if (info.size() < 2)
+    throw Error("the model needs at least 2 levels for this (it has " + std::to_string(info.size()) + ")");
+  return info;
+}
+
+std::vector<double> level_p90s(const GreyFrames& frames, const std::string& properties, int cpu, int levels,
+                               int n, bool loaded) {
+  std::unique_ptr<BusyLoad> load;
+  if (loaded) load = std::make_unique<BusyLoad>(1, std::vector<int>{cpu});
+  std::vector<double> p90;
+  for (int i = 0; i < levels; ++i) {
+    StreamRun run(frames, {{"dofa", properties + " level=" + std::to_string(i), n, cpu}});
+    p90.push_back(p90_total_ms({run.run()[0], kWarmupFrames}));
+  }
+  return p90;
 }
 
 }  // namespace dofa::cli

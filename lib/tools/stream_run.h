@@ -1,5 +1,5 @@
 // StreamRun: labelled frames through one or more
-//   appsrc ! dofaclassify ! fakesink
+//   appsrc ! dofaclassify ! appsink
 // chains of one pipeline, unpaced (each frame is pushed when the one before
 // has left the element), each chain's streaming thread pinned to a CPU, with
 // actions run at given frames and a record of every frame read from the
@@ -38,6 +38,7 @@ struct FrameRecord {
   int level = -1;
   double pre_ms = 0, infer_ms = 0;
   double target_ms = 0;   // latency-ms in force when it was classified
+  double expected_accuracy = 0;  // of its level, percent
   int class_id = -1, label = -1;
   bool stale = false;
   double total_ms() const { return pre_ms + infer_ms; }
@@ -74,6 +75,21 @@ class StreamRun {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// First frames of a run left out of its percentiles (caches, start-up).
+constexpr size_t kWarmupFrames = 10;
+
+// What the element reported at start (dofa-levels-measured), per level.
+struct LevelInfo {
+  std::vector<double> accuracy, measured_ms, table_p90_ms;
+  int size() const { return int(accuracy.size()); }
+};
+// Starts the element with `properties` on 5 frames. Throws Error for fewer than 2 levels.
+LevelInfo level_info(const GreyFrames& frames, const std::string& properties, int cpu);
+// p90 of pre + infer at each fixed level 0..levels-1 over n frames (the
+// first kWarmupFrames left out), under one busy thread on `cpu` when `loaded`.
+std::vector<double> level_p90s(const GreyFrames& frames, const std::string& properties, int cpu, int levels, int n,
+                               bool loaded);
 
 // The uninstalled plugin (build tree) unless GST_PLUGIN_PATH says otherwise; gst_init.
 void init_gstreamer();

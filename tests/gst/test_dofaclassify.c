@@ -606,6 +606,63 @@ read_gz (const gchar * path, gsize * len)
 /* With no properties set, the element loads the built-in model and its level
  * table: Fashion-MNIST test images pushed as 28x28 GRAY8 frames come out
  * labelled with their classes. */
+/* dofaoverlay draws a dark box (32) with white text in the top-left corner of the
+ * first plane (luma for NV12 and I420) and leaves the rest and frames without
+ * the meta alone. */
+GST_START_TEST (test_overlay_draws)
+{
+  const gchar *formats[] = { "RGB", "BGRx", "GRAY8", "NV12", "I420" };
+  guint f;
+  for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+    gchar *launch = g_strdup_printf ("dofaclassify model=%s level-table=%s ! dofaoverlay font-scale=0.4", model_path,
+        table_path);
+    gchar *src = g_strdup_printf ("videotestsrc is-live=true pattern=white ! capsfilter caps=\"video/x-raw,format=%s,"
+        "width=160,height=120,framerate=30/1\"", formats[f]);
+    GstHarness *h = gst_harness_new_parse (launch);
+    GstBuffer *buf;
+    GstVideoInfo info;
+    GstVideoFrame frame;
+    GstCaps *caps;
+    guint8 *p;
+    gint stride, x, y, bright = 0;
+
+    gst_harness_add_src_parse (h, src, TRUE);
+    buf = push_pull (h);
+    caps = gst_pad_get_current_caps (h->sinkpad);
+    fail_unless (gst_video_info_from_caps (&info, caps));
+    gst_caps_unref (caps);
+    fail_unless (gst_video_frame_map (&frame, &info, buf, GST_MAP_READ));
+    p = GST_VIDEO_FRAME_PLANE_DATA (&frame, 0);
+    stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
+    fail_unless_equals_int (p[0], 32);                                                   /* the box */
+    fail_unless (p[(info.height - 1) * stride] > 200);                                   /* white below it */
+    for (y = 0; y < 30; y++)
+      for (x = 0; x < 100; x++)
+        bright += p[y * stride + x * GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, 0)] > 200;
+    fail_unless (bright > 20, "%s: %d text pixels", formats[f], bright);
+    gst_video_frame_unmap (&frame);
+    gst_buffer_unref (buf);
+    gst_harness_teardown (h);
+    g_free (launch);
+    g_free (src);
+  }
+  {
+    /* No meta: the frame passes unchanged. */
+    GstHarness *h = gst_harness_new_parse ("dofaoverlay");
+    GstMapInfo map;
+    GstBuffer *buf;
+    gst_harness_add_src_parse (h, "videotestsrc is-live=true pattern=white ! capsfilter caps=\"video/x-raw,format=GRAY8,"
+        "width=64,height=48,framerate=30/1\"", TRUE);
+    buf = push_pull (h);
+    fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
+    fail_unless (map.data[65] > 200);
+    gst_buffer_unmap (buf, &map);
+    gst_buffer_unref (buf);
+    gst_harness_teardown (h);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_builtin_model_fashion_mnist)
 {
   const gchar *dir = g_getenv ("DOFA_FMNIST_DIR") ? g_getenv ("DOFA_FMNIST_DIR") :
@@ -677,6 +734,7 @@ dofaclassify_suite (void)
   tcase_add_test (tc, test_properties_from_another_thread);
   tcase_add_test (tc, test_latency_query);
   tcase_add_test (tc, test_builtin_model_fashion_mnist);
+  tcase_add_test (tc, test_overlay_draws);
   return s;
 }
 

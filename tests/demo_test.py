@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""`dofa demo` end to end in its short mode, on the built-in model: the
+summaries and plots, top-1 through appsrc ! dofaclassify ! appsink against
+`dofa eval` on the same images, the tight target running a lower level than
+the loose one, a level drop soon after the load step, and clear errors
+without data or model.
+
+usage: demo_test.py DOFA"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def run(args, env=None, timeout=600):
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def must(args, env=None):
+    r = run(args, env)
+    if r.returncode != 0:
+        sys.exit("failed (%d): %s\n%s%s" % (r.returncode, " ".join(args), r.stdout[-3000:], r.stderr[-3000:]))
+    return r
+
+
+def phase(scenario, element, name):
+    for e in scenario["elements"]:
+        if e["element"] == element:
+            for p in e["phases"]:
+                if p["phase"] == name:
+                    return p
+    sys.exit("no phase %s of %s in %s" % (name, element, scenario["scenario"]))
+
+
+def main():
+    dofa = sys.argv[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        # The three scenarios, a few hundred frames each.
+        out = json.loads(must([dofa, "demo", "--frames", "300", "--out", tmp, "--json"]).stdout)
+        scen = {s["scenario"]: s for s in out["scenarios"]}
+        if sorted(scen) != ["group", "load", "target"]:
+            sys.exit("scenarios run: %s" % sorted(scen))
+        for p in out["plots"]:
+            if not os.path.exists(p) or os.path.getsize(p) < 1000:
+                sys.exit("plot %s missing or empty" % p)
+        for s in scen.values():
+            for e in s["elements"]:
+                if e["frames"] != 300:
+                    sys.exit("%s/%s: %d frames, expected 300" % (s["scenario"], e["element"], e["frames"]))
+        loose, tight = phase(scen["target"], "dofa", "loose"), phase(scen["target"], "dofa", "tight")
+        if not tight["level"] < loose["level"]:
+            sys.exit("the tight target ran level %d, the loose one %d" % (tight["level"], loose["level"]))
+        idle, loaded = phase(scen["load"], "dofa", "idle"), phase(scen["load"], "dofa", "loaded")
+        if not (0 <= loaded["frames_to_level_change"] <= 30 and loaded["level"] < idle["level"]):
+            sys.exit("after the load step: level %d -> %d, changed after %d frames (expected a drop within 30)"
+                     % (idle["level"], loaded["level"], loaded["frames_to_level_change"]))
+        print("target: level %d loose, %d tight; load: level %d -> %d within %d frames"
+              % (loose["level"], tight["level"], idle["level"], loaded["level"], loaded["frames_to_level_change"]))
+
+        # A fixed level through the pipeline equals dofa eval on the same images.
+        level, n = 2, 1000
+        fixed = json.loads(must([dofa, "demo", "--scenario", "fixed", "--level", str(level), "--frames", str(n),
+                                 "--out", tmp, "--json"]).stdout)
+        through = fixed["scenarios"][0]["elements"][0]["top1"]
+        ev = json.loads(must([dofa, "eval", "--level-table", os.path.join(os.environ["DOFA_DATA_PATH"], "luts",
+                                                                          "fmnist-mbv3-cpu.json"),
+                              "--level", str(level), "--data", "fmnist:test", "--limit", str(n), "--json"]).stdout)
+        if abs(through - ev["top1"]) > 0.1:
+            sys.exit("level %d top-1: %.2f %% through the pipeline, %.2f %% by dofa eval" % (level, through, ev["top1"]))
+        print("level %d on %d test images: %.2f %% through the pipeline, %.2f %% by dofa eval" % (level, n, through,
+                                                                                                  ev["top1"]))
+
+        # No data set, no model: a clear error, not a crash.
+        env = dict(os.environ, DOFA_FMNIST_DIR=os.path.join(tmp, "nowhere"))
+        r = run([dofa, "demo", "--frames", "60", "--out", tmp], env)
+        if r.returncode != 1 or "nowhere" not in r.stderr:
+            sys.exit("without the data set: exit %d, %s" % (r.returncode, r.stderr))
+        r = run([dofa, "demo", "--frames", "60", "--out", tmp, "--model", os.path.join(tmp, "missing.json")])
+        if r.returncode != 1 or "missing.json" not in r.stderr:
+            sys.exit("without the model: exit %d, %s" % (r.returncode, r.stderr))
+        print("clear errors without data (%s) and model (%s)" % (r.stderr.strip()[:80], r.stderr.strip()[:80]))
+
+
+if __name__ == "__main__":
+    main()
