@@ -41,16 +41,18 @@ void init_gstreamer() {
   gst_init(nullptr, nullptr);
 }
 
-struct Chain {
-  ChainSpec spec;
-  GstElement *src = nullptr, *dofa = nullptr;
-  int pushed = 0, entered = 0;  // streaming thread only
-  bool pinned = false;
-  std::multimap<int, std::function<void(GstElement*)>> actions;
-  std::vector<FrameRecord> records;
-};
-
 struct StreamRun::Impl {
+  struct Chain {
+    Impl* run = nullptr;
+    int index = 0;  // in the run
+    ChainSpec spec;
+    GstElement *src = nullptr, *dofa = nullptr;
+    int pushed = 0, entered = 0;  // streaming thread only
+    bool pinned = false;
+    std::multimap<int, std::function<void(GstElement*)>> actions;
+    std::vector<FrameRecord> records;
+  };
+
   const GreyFrames& frames;
   GstElement* pipeline = nullptr;
   std::vector<std::unique_ptr<Chain>> chains;
@@ -74,9 +76,8 @@ struct StreamRun::Impl {
   }
 
   static void need_data(GstAppSrc* src, guint, gpointer data) {
-    auto* pair = static_cast<std::pair<Impl*, Chain*>*>(data);
-    Impl* self = pair->first;
-    Chain* c = pair->second;
+    auto* c = static_cast<Chain*>(data);
+    Impl* self = c->run;
     if (c->pushed >= c->spec.frames) {
       gst_app_src_end_of_stream(src);
       return;
@@ -91,8 +92,7 @@ struct StreamRun::Impl {
   // Before the element: pin the thread, run the frame's actions.
   // An action or the pinning that fails ends the run with its error.
   static GstPadProbeReturn before(GstPad*, GstPadProbeInfo*, gpointer data) {
-    auto* pair = static_cast<std::pair<Impl*, Chain*>*>(data);
-    Chain* c = pair->second;
+    auto* c = static_cast<Chain*>(data);
     try {
       if (!c->pinned && c->spec.cpu >= 0) pin_this_thread(c->spec.cpu);
       c->pinned = true;
@@ -108,9 +108,8 @@ struct StreamRun::Impl {
 
   // What the application gets: the classified frame with the element's metadata.
   static GstFlowReturn new_sample(GstAppSink* sink, gpointer data) {
-    auto* pair = static_cast<std::pair<Impl*, Chain*>*>(data);
-    Impl* self = pair->first;
-    Chain* c = pair->second;
+    auto* c = static_cast<Chain*>(data);
+    Impl* self = c->run;
     GstSample* sample = gst_app_sink_pull_sample(sink);
     if (!sample) return GST_FLOW_EOS;
     FrameRecord r;
@@ -128,17 +127,10 @@ struct StreamRun::Impl {
     gst_sample_unref(sample);
     g_object_get(c->dofa, "latency-ms", &r.target_ms, NULL);
     c->records.push_back(r);
-    if (self->on_frame) self->on_frame(self->index_of(c), r);
+    if (self->on_frame) self->on_frame(c->index, r);
     return GST_FLOW_OK;
   }
 
-  int index_of(const Chain* c) const {
-    for (size_t i = 0; i < chains.size(); ++i)
-      if (chains[i].get() == c) return int(i);
-    return -1;
-  }
-
-  std::vector<std::unique_ptr<std::pair<Impl*, Chain*>>> pairs;
 };
 
 StreamRun::StreamRun(const GreyFrames& frames, const std::vector<ChainSpec>& chains)
@@ -162,21 +154,22 @@ StreamRun::StreamRun(const GreyFrames& frames, const std::vector<ChainSpec>& cha
   }
   impl_->pipeline = pipe;
   for (const ChainSpec& cs : chains) {
-    auto c = std::make_unique<Chain>();
+    auto c = std::make_unique<Impl::Chain>();
+    c->run = impl_.get();
+    c->index = int(impl_->chains.size());
     c->spec = cs;
     c->src = gst_bin_get_by_name(GST_BIN(pipe), (cs.name + "_src").c_str());
     c->dofa = gst_bin_get_by_name(GST_BIN(pipe), cs.name.c_str());
-    impl_->pairs.push_back(std::make_unique<std::pair<Impl*, Chain*>>(impl_.get(), c.get()));
     GstAppSrcCallbacks cb = {};
     cb.need_data = Impl::need_data;
-    gst_app_src_set_callbacks(GST_APP_SRC(c->src), &cb, impl_->pairs.back().get(), nullptr);
+    gst_app_src_set_callbacks(GST_APP_SRC(c->src), &cb, c.get(), nullptr);
     GstPad* sink = gst_element_get_static_pad(c->dofa, "sink");
-    gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, Impl::before, impl_->pairs.back().get(), nullptr);
+    gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, Impl::before, c.get(), nullptr);
     gst_object_unref(sink);
     GstElement* appsink = gst_bin_get_by_name(GST_BIN(pipe), (cs.name + "_sink").c_str());
     GstAppSinkCallbacks sink_cb = {};
     sink_cb.new_sample = Impl::new_sample;
-    gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &sink_cb, impl_->pairs.back().get(), nullptr);
+    gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &sink_cb, c.get(), nullptr);
     gst_object_unref(appsink);
     impl_->chains.push_back(std::move(c));
   }
