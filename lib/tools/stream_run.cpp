@@ -130,7 +130,6 @@ struct StreamRun::Impl {
     if (self->on_frame) self->on_frame(c->index, r);
     return GST_FLOW_OK;
   }
-
 };
 
 StreamRun::StreamRun(const GreyFrames& frames, const std::vector<ChainSpec>& chains)
