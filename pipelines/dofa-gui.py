@@ -3,14 +3,14 @@
 drive it: through its properties, its bus messages and the metadata on its
 buffers (the GstCustomMeta "DofaClassification").
 
-  live video with the result drawn by dofaoverlay (gtksink)
+  live video with the result drawn by dofaoverlay (appsink, drawn with cairo)
   a slider for latency-ms, a device selector fed by available-devices,
   a level selector (automatic or a fixed level)
   a live plot: time per frame against the target, coloured by level
 
 usage: dofa-gui.py [--source DESC] [--latency-ms T] [--screenshot PNG --seconds N]
 
-Needs Debian's python3-gi, gir1.2-gtk-3.0 and gstreamer1.0-gtk3 (gtksink).
+Needs Debian's python3-gi, python3-gi-cairo and gir1.2-gtk-3.0.
 """
 
 import argparse
@@ -22,7 +22,8 @@ import gi
 gi.require_version("Gst", "1.0")
 gi.require_version("Gtk", "3.0")
 gi.require_version("Gdk", "3.0")
-from gi.repository import Gdk, GLib, Gst, Gtk  # noqa: E402
+gi.require_version("GdkPixbuf", "2.0")
+from gi.repository import Gdk, GdkPixbuf, GLib, Gst, Gtk  # noqa: E402
 
 # Level colours of the plot, as in `dofa demo`'s timelines.
 COLOURS = [(0.84, 0.15, 0.16), (1.0, 0.5, 0.05), (0.74, 0.74, 0.13), (0.17, 0.63, 0.17), (0.09, 0.75, 0.81),
@@ -40,7 +41,10 @@ class Controller(Gtk.Window):
 
         self.pipeline = Gst.parse_launch(
             "%s ! videoconvert ! dofaclassify name=classify latency-ms=%g ! dofaoverlay ! videoconvert ! "
-            "gtksink name=sink sync=false" % (source, latency_ms))
+            "video/x-raw,format=RGB ! appsink name=sink emit-signals=true max-buffers=1 drop=true sync=false"
+            % (source, latency_ms))
+        self.picture = None  # the last frame as a GdkPixbuf, main thread only
+        self.pipeline.get_by_name("sink").connect("new-sample", self.on_sample)
         self.classify = self.pipeline.get_by_name("classify")
         self.classify.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, self.on_buffer)
         bus = self.pipeline.get_bus()
@@ -75,8 +79,10 @@ class Controller(Gtk.Window):
         self.plot = Gtk.DrawingArea()
         self.plot.set_size_request(-1, 200)
         self.plot.connect("draw", self.on_draw)
-        video = self.pipeline.get_by_name("sink").get_property("widget")
+        video = Gtk.DrawingArea()
         video.set_vexpand(True)
+        video.connect("draw", self.on_draw_video)
+        self.video = video
         box = Gtk.Box(orientation=Gtk.Orientation.VERTICAL)
         box.pack_start(video, True, True, 0)
         box.pack_start(controls, False, False, 0)
@@ -102,6 +108,38 @@ class Controller(Gtk.Window):
                 frame = (s.get_value("pre-ms") + s.get_value("infer-ms"), s.get_value("level"))
                 GLib.idle_add(self.add_frame, frame)
         return Gst.PadProbeReturn.OK
+
+    # Streaming thread: the frame with dofaoverlay's text, copied for the main thread.
+    def on_sample(self, sink):
+        sample = sink.emit("pull-sample")
+        caps = sample.get_caps().get_structure(0)
+        w, h = caps.get_value("width"), caps.get_value("height")
+        buf = sample.get_buffer()
+        ok, info = buf.map(Gst.MapFlags.READ)
+        if ok:
+            data = GLib.Bytes.new(info.data)
+            buf.unmap(info)
+            stride = (w * 3 + 3) & ~3  # GStreamer pads RGB rows to 4 bytes
+            GLib.idle_add(self.show_picture, GdkPixbuf.Pixbuf.new_from_bytes(
+                data, GdkPixbuf.Colorspace.RGB, False, 8, w, h, stride))
+        return Gst.FlowReturn.OK
+
+    def show_picture(self, pixbuf):
+        self.picture = pixbuf
+        self.video.queue_draw()
+        return False
+
+    def on_draw_video(self, widget, cr):
+        w, h = widget.get_allocated_width(), widget.get_allocated_height()
+        cr.set_source_rgb(0, 0, 0)
+        cr.paint()
+        if self.picture is None:
+            return
+        scale = min(w / self.picture.get_width(), h / self.picture.get_height())
+        cr.translate((w - scale * self.picture.get_width()) / 2, (h - scale * self.picture.get_height()) / 2)
+        cr.scale(scale, scale)
+        Gdk.cairo_set_source_pixbuf(cr, self.picture, 0, 0)
+        cr.paint()
 
     def add_frame(self, frame):
         self.frames.append((frame[0], self.classify.get_property("latency-ms"), frame[1]))
