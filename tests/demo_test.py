@@ -74,13 +74,14 @@ def main():
 
         # No data set, no model: a clear error, not a crash.
         env = dict(os.environ, DOFA_FMNIST_DIR=os.path.join(tmp, "nowhere"))
-        r = run([dofa, "demo", "--frames", "60", "--out", tmp], env)
-        if r.returncode != 1 or "nowhere" not in r.stderr:
-            sys.exit("without the data set: exit %d, %s" % (r.returncode, r.stderr))
-        r = run([dofa, "demo", "--frames", "60", "--out", tmp, "--model", os.path.join(tmp, "missing.json")])
-        if r.returncode != 1 or "missing.json" not in r.stderr:
-            sys.exit("without the model: exit %d, %s" % (r.returncode, r.stderr))
-        print("clear errors without data (%s) and model (%s)" % (r.stderr.strip()[:80], r.stderr.strip()[:80]))
+        no_data = run([dofa, "demo", "--frames", "60", "--out", tmp], env)
+        if no_data.returncode != 1 or "nowhere" not in no_data.stderr:
+            sys.exit("without the data set: exit %d, %s" % (no_data.returncode, no_data.stderr))
+        no_model = run([dofa, "demo", "--frames", "60", "--out", tmp, "--model", os.path.join(tmp, "missing.json")])
+        if no_model.returncode != 1 or "missing.json" not in no_model.stderr:
+            sys.exit("without the model: exit %d, %s" % (no_model.returncode, no_model.stderr))
+        print("clear errors without data (%s) and model (%s)" % (no_data.stderr.strip()[:100],
+                                                                no_model.stderr.strip()[:100]))
 
 
 if __name__ == "__main__":

@@ -200,9 +200,14 @@ std::vector<std::vector<FrameRecord>> StreamRun::run() {
   GstBus* bus = gst_element_get_bus(m.pipeline);
   m.t0 = Clock::now();
   std::string error;
-  if (gst_element_set_state(m.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) error = "state change failed";
+  // A refused start (a missing model, say) leaves the element's error on the bus: read on to it.
+  const bool started = gst_element_set_state(m.pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
   for (bool done = false; !done;) {
-    GstMessage* msg = gst_bus_timed_pop(bus, GST_CLOCK_TIME_NONE);
+    GstMessage* msg = gst_bus_timed_pop(bus, started ? GST_CLOCK_TIME_NONE : GST_SECOND);
+    if (!msg) {  // refused, and no error said why
+      error = "the pipeline did not start";
+      break;
+    }
     switch (GST_MESSAGE_TYPE(msg)) {
       case GST_MESSAGE_EOS: done = true; break;
       case GST_MESSAGE_ERROR: {
@@ -226,7 +231,6 @@ std::vector<std::vector<FrameRecord>> StreamRun::run() {
       default: break;
     }
     gst_message_unref(msg);
-    if (!error.empty()) break;
   }
   gst_object_unref(bus);
   gst_element_set_state(m.pipeline, GST_STATE_NULL);
@@ -236,9 +240,6 @@ std::vector<std::vector<FrameRecord>> StreamRun::run() {
   return out;
 }
 
-}  // namespace dofa::cli
-
-namespace dofa::cli {
 
 namespace {
 
