@@ -82,8 +82,10 @@ Scenario run_target(Demo& d) {
   // From each level's p90 measured just before, with the RTM's head-room:
   // loose fits every level, tight only the fastest, medium the middle ones.
   const size_t top = d.idle.size() - 1;
-  const double loose = 3 * d.idle[top], tight = d.idle[0] / kFit;
-  const double medium = std::max(d.idle[top / 2 + 1] / kFit, 1.5 * tight);  // p90s of 60 frames are noisy
+  // p90s of 60 frames are noisy, and this kind of machine drifts: tight stays
+  // well below the top level's p90 and medium well above tight.
+  const double loose = 3 * d.idle[top], tight = std::min(d.idle[0] / kFit, 0.6 * d.idle[top]);
+  const double medium = std::max(d.idle[top / 2 + 1] / kFit, 1.5 * tight);
   const int third = d.n / 3;
   StreamRun run(d.frames, {{"dofa", d.props, d.n, d.cpu}});
   // The timeline, in stream time (frame i at i/30 s): steps, no interpolation.
