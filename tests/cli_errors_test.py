@@ -45,6 +45,13 @@ def main():
             (["export", "--spec", "ofa-mbv3-w12", "--weights", "random:1", "--arch", "min"], ["--out is required"]),
             (["bench", "element", "--runs", "0"], ["--runs 0"]),
             (["bench", "nosuch"], ["unknown benchmark 'nosuch'"]),
+            (["bench", "rtm", "--frames", "10"], ["--frames >= 100"]),
+            (["bench", "rtm", "--cpu", "99"], ["--cpu 99", "CPU 99"]),
+            # The demo.
+            (["demo", "--scenario", "colour"], ["--scenario colour", "all, target, load, group or fixed"]),
+            (["demo", "--frames", "10"], ["--frames 10", "at least 60"]),
+            (["demo", "--cpu", "99"], ["--cpu 99", "CPU 99"]),
+            (["demo", "extra"], ["unexpected argument 'extra'"]),
             (["nosuch"], ["unknown command 'nosuch'"]),
             # Design-time commands.
             (["train", "--out", out, "--scale", "0"], ["--scale 0", "positive"]),

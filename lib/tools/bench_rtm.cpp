@@ -60,7 +60,7 @@ std::vector<FrameRecord> run_one(const GreyFrames& frames, const std::string& pr
 
 int bench_rtm(const Options& o) {
   const std::vector<int> online = online_cpus();
-  const int cpu = o.has("cpu") ? parse_cpus(o.get("cpu", ""), online).at(0) : online.front();
+  const int cpu = o.has("cpu") ? parse_cpus(o.get("cpu", ""), online, "--cpu").at(0) : online.front();
   const int oracle_frames = o.get_int("oracle-frames", 150), post = o.get_int("frames", 450), pre = 150;
   const int window = o.get_int("window", 30);
   if (oracle_frames < int(kWarmupFrames) + 10 || post < 100 || window < 1)

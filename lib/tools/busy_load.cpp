@@ -12,11 +12,11 @@ namespace dofa::cli {
 
 namespace {
 
-int parse_cpu(const std::string& s, const std::string& list) {
+int parse_cpu(const std::string& s, const std::string& list, const std::string& option) {
   char* end = nullptr;
   long v = std::strtol(s.c_str(), &end, 10);
   if (s.empty() || *end || v < 0 || v > 1 << 16)
-    throw Error("--cpus " + list + ": '" + s + "' is not a CPU number");
+    throw Error(option + " " + list + ": '" + s + "' is not a CPU number");
   return int(v);
 }
 
@@ -49,7 +49,7 @@ std::string join_cpus(const std::vector<int>& v) {
   return s;
 }
 
-std::vector<int> parse_cpus(const std::string& list, const std::vector<int>& online) {
+std::vector<int> parse_cpus(const std::string& list, const std::vector<int>& online, const std::string& option) {
   std::vector<int> cpus;
   size_t start = 0;
   while (start <= list.size()) {
@@ -58,17 +58,17 @@ std::vector<int> parse_cpus(const std::string& list, const std::vector<int>& onl
     size_t dash = item.find('-');
     int lo, hi;
     if (dash == std::string::npos) {
-      lo = hi = parse_cpu(item, list);
+      lo = hi = parse_cpu(item, list, option);
     } else {
-      lo = parse_cpu(item.substr(0, dash), list);
-      hi = parse_cpu(item.substr(dash + 1), list);
-      if (hi < lo) throw Error("--cpus " + list + ": range " + item + " runs backwards");
+      lo = parse_cpu(item.substr(0, dash), list, option);
+      hi = parse_cpu(item.substr(dash + 1), list, option);
+      if (hi < lo) throw Error(option + " " + list + ": range " + item + " runs backwards");
     }
     for (int c = lo; c <= hi; ++c) {
       bool found = false;
       for (int o : online) found |= o == c;
       if (!found)
-        throw Error("--cpus " + list + ": CPU " + std::to_string(c) + " does not exist or is not available (CPUs " +
+        throw Error(option + " " + list + ": CPU " + std::to_string(c) + " does not exist or is not available (CPUs " +
                     join_cpus(online) + ")");
       cpus.push_back(c);
     }

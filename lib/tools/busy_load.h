@@ -18,8 +18,9 @@ namespace dofa::cli {
 // narrow it below what sysconf reports).
 std::vector<int> online_cpus();
 // "0", "0,1", "0-3", "0-1,4"; each CPU must be one of `online`. Errors name
-// the list and the bad item.
-std::vector<int> parse_cpus(const std::string& list, const std::vector<int>& online);
+// the option, the list and the bad item.
+std::vector<int> parse_cpus(const std::string& list, const std::vector<int>& online,
+                            const std::string& option = "--cpus");
 std::string join_cpus(const std::vector<int>& cpus);
 // Pins the calling thread to one CPU; throws Error naming it when it cannot.
 void pin_this_thread(int cpu);

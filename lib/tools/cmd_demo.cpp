@@ -286,7 +286,7 @@ int cmd_demo(const std::vector<std::string>& args) {
   if (d.n < 60) throw Error("--frames " + std::to_string(d.n) + ": expected at least 60");
   d.out = o.get("out", "demo-out");
   const std::vector<int> online = online_cpus();
-  d.cpu = o.has("cpu") ? parse_cpus(o.get("cpu", ""), online).at(0) : online.front();
+  d.cpu = o.has("cpu") ? parse_cpus(o.get("cpu", ""), online, "--cpu").at(0) : online.front();
   d.props = "threads=1 stats-interval=0";
   if (o.has("model")) d.props += " model=\"" + o.get("model", "") + "\"";
   if (o.has("level-table")) d.props += " level-table=\"" + o.get("level-table", "") + "\"";
