@@ -23,16 +23,13 @@
 #include "error.h"
 #include "frame_stats.h"
 #include "json_reader.h"
+#include "rtm.h"
 #include "stream_run.h"
 #include "system_info.h"
 
 namespace dofa::cli {
 
 namespace {
-
-// The RTM's head-room below the target (rtm.h kMargin) and its dead band for
-// moves up (kUpBand): targets are set so that a level fits with both.
-constexpr double kMargin = 0.1, kUpBand = 0.05;
 
 // The most accurate level whose p90 meets the target (-1: none).
 int best_fitting(const LevelInfo& lv, const std::vector<double>& p90, double target) {
@@ -77,7 +74,7 @@ int bench_rtm(const Options& o) {
   std::fprintf(stderr, "bench rtm: oracle (%d levels, %d frames each, without and with the load)\n", n, oracle_frames);
   const std::vector<double> idle = level_p90s(frames, props, cpu, n, oracle_frames, false);
   const std::vector<double> loaded = level_p90s(frames, props, cpu, n, oracle_frames, true);
-  const double target = o.has("target-ms") ? o.get_double("target-ms", 0) : loaded[mid] / (1 - kMargin - kUpBand);
+  const double target = o.has("target-ms") ? o.get_double("target-ms", 0) : loaded[mid] / rtm_fit_fraction();
   if (!(target > 0)) throw Error("--target-ms " + o.get("target-ms", "") + ": expected a time > 0");
   const int oracle_best = best_fitting(levels, loaded, target);
 
@@ -101,7 +98,7 @@ int bench_rtm(const Options& o) {
   {
     std::fprintf(stderr, "bench rtm: target step\n");
     const int at = 100;
-    const double tight = idle[1] / (1 - kMargin - kUpBand);
+    const double tight = idle[1] / rtm_fit_fraction();
     StreamRun run(frames, {{"dofa", props, at + 50, cpu}});
     run.at(0, at, [tight](GstElement* e) { g_object_set(e, "latency-ms", tight, NULL); });
     const auto r = run.run()[0];
@@ -146,7 +143,7 @@ int bench_rtm(const Options& o) {
   // Stability at constant load, the target near a level's loaded p90.
   w.key("stability").begin_array();
   for (auto [what, t] : {std::pair<const char*, double>{"p90*1.03", loaded[mid] * 1.03},
-                         {"p90/(1-margin)", loaded[mid] / (1 - kMargin)}}) {
+                         {"p90/(1-margin)", loaded[mid] / (1 - Rtm::kMargin)}}) {
     std::fprintf(stderr, "bench rtm: stability, target %s\n", what);
     const auto r = run_one(frames, props + " latency-ms=" + std::to_string(t), cpu, 100 + post, 0);
     const FrameSpan settled{r, 100};
@@ -178,7 +175,7 @@ int bench_rtm(const Options& o) {
     }
     // Targets that one pair just below and one just above the middle fits with the RTM's margins.
     const int sa = std::max(0, mid - 1), sb = std::min(n - 1, mid + 1);
-    const double ta = pa[sa][sb] / (1 - kMargin - kUpBand), tb = pb[sa][sb] / (1 - kMargin - kUpBand);
+    const double ta = pa[sa][sb] / rtm_fit_fraction(), tb = pb[sa][sb] / rtm_fit_fraction();
     int best_a = -1, best_b = -1;
     for (int i = 0; i < n; ++i)
       for (int j = 0; j < n; ++j)
@@ -198,9 +195,7 @@ int bench_rtm(const Options& o) {
     const int best[2] = {best_a, best_b};
     for (int k = 0; k < 2; ++k) {
       // The load started when member a reached frame `pre`: b's first frame after that.
-      size_t step = pre;
-      if (k == 1)
-        for (step = 0; step < r[1].size() && r[1][step].t_ms < r[0][pre].t_ms;) ++step;
+      const size_t step = k == 0 ? size_t(pre) : first_frame_at(r[1], r[0][pre].t_ms);
       const int react = reaction_frames(r[k], step);
       const FrameSpan tail{r[k], r[k].size() - std::min<size_t>(300, r[k].size() - step)};
       const int settled = settled_level(tail);

@@ -30,9 +30,8 @@ namespace dofa::cli {
 
 namespace {
 
-// Head-room the RTM keeps below a target (rtm.h kMargin + kUpBand): a level
-// whose p90 is p fits a target of p / kFit.
-constexpr double kFit = 0.85;
+// A level whose p90 is p fits a target of p / kFit (the RTM's head-room and dead band).
+const double kFit = rtm_fit_fraction();
 
 struct Phase {
   std::string name;
@@ -135,8 +134,7 @@ Scenario run_group(Demo& d) {
   auto records = run.run();
   load.reset();
   // b's load step: its first frame after a's frame `half` left.
-  int step_b = 0;
-  while (step_b < int(records[1].size()) && records[1][size_t(step_b)].t_ms < records[0][size_t(half)].t_ms) ++step_b;
+  const int step_b = int(first_frame_at(records[1], records[0][size_t(half)].t_ms));
   Scenario s{"group", "two elements in one group on CPU " + std::to_string(cpu) + ", latency-ms " + fmt("%.2f", ta) +
                           " and " + fmt("%.2f", tb) + " ms; a busy thread from half-way",
              {"a", "b"}, records, {{{"shared", 0}, {"loaded", half}}, {{"shared", 0}, {"loaded", step_b}}}, {{half, d.n}}};

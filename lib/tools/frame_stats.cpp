@@ -3,6 +3,7 @@
 #include <map>
 
 #include "cli.h"
+#include "rtm.h"
 
 namespace dofa::cli {
 
@@ -55,5 +56,13 @@ int frames_to_level_change(const std::vector<FrameRecord>& frames, size_t step) 
     if (frames[i].level != frames[step - 1].level) return int(i - step);
   return -1;
 }
+
+size_t first_frame_at(const std::vector<FrameRecord>& frames, double t_ms) {
+  size_t i = 0;
+  while (i < frames.size() && frames[i].t_ms < t_ms) ++i;
+  return i;
+}
+
+double rtm_fit_fraction() { return 1 - Rtm::kMargin - Rtm::kUpBand; }
 
 }  // namespace dofa::cli
