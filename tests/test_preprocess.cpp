@@ -422,6 +422,42 @@ START_TEST(test_malformed_views) {
 }
 END_TEST
 
+START_TEST(test_per_pixel_reference_matches) {
+  // The arithmetic the CUDA kernels run (preprocess_math.h), value by value on
+  // the host, against the CPU path: within 1 level for every format, size,
+  // crop and channel count (OpenCV's vectorised resize rounds its last step
+  // differently).
+  double worst = 0;
+  for (const Spec& s : {rgb_spec(), grey_spec(), rgb_spec(0.875), grey_spec(0.875)})
+    for (const Case& c : kCases) {
+      const std::vector<uint8_t> pic = picture(c.w, c.h);
+      std::vector<ImageView> views;
+      std::vector<std::vector<uint8_t>> keep;
+      for (PixelFormat f : {PixelFormat::Gray8, PixelFormat::RGB, PixelFormat::BGR, PixelFormat::RGBA,
+                            PixelFormat::BGRA, PixelFormat::RGBx, PixelFormat::BGRx}) {
+        keep.push_back(packed(pic, c.w, c.h, f, 3));
+        views.push_back(ImageView{keep.back().data(), c.w, c.h, size_t(c.w) * bytes_per_pixel(f) + 3, f});
+      }
+      const Yuv yuv = yuv_picture(c.w, c.h, 5);
+      const std::vector<uint8_t> uv = nv12_uv(yuv);
+      views.push_back(i420_view(yuv));
+      views.push_back(nv12_view(yuv, uv));
+      for (const ImageView& v : views) {
+        std::vector<float> ref(size_t(s.in_channels) * c.r * c.r);
+        preprocess_reference(v, s, c.r, ref.data(), c.crop);
+        std::vector<float> cpu(ref.size());
+        preprocess(v, s, c.r, cpu.data(), c.crop);
+        const Diff d = diff(ref, cpu, s, 1.0);
+        ck_assert_msg(d.max <= 1.0 + 1e-3, "%s %dx%d -> %d: the reference differs by %.2f levels",
+                      format_name(v.format), c.w, c.h, c.r, d.max);
+        worst = std::max(worst, d.max);
+      }
+    }
+  ck_assert_double_le(worst, 1.001);
+  DOFA_ASSERT_ERROR(preprocess_reference(ImageView{}, rgb_spec(), 8, nullptr, 1.0), "empty image");
+}
+END_TEST
+
 START_TEST(test_format_names) {
   ck_assert_str_eq(format_name(PixelFormat::NV12), "NV12");
   ck_assert_str_eq(format_name(PixelFormat::I420), "I420");
@@ -444,6 +480,7 @@ int main() {
   tcase_add_test(tc, test_grey_model_from_colour);
   tcase_add_test(tc, test_odd_sizes_and_tiny_images);
   tcase_add_test(tc, test_malformed_views);
+  tcase_add_test(tc, test_per_pixel_reference_matches);
   tcase_add_test(tc, test_format_names);
   suite_add_tcase(s, tc);
   return dofa_test::run_suite(s);

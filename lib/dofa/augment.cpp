@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+
+#include "dofa_config.h"
+#if DOFA_HAVE_OPENCV
 #include <opencv2/imgproc.hpp>
+#endif
 
 #include "error.h"
 #include "preprocess.h"
@@ -15,6 +19,7 @@ uint64_t Rng::mix(uint64_t z) {
   return z ^ (z >> 31);
 }
 
+#if DOFA_HAVE_OPENCV
 namespace {
 
 ImageView view_of(const cv::Mat& m) {
@@ -67,7 +72,8 @@ void jitter(cv::Mat& m, double brightness, double saturation, Rng& rng) {
 
 }  // namespace
 
-void train_transform(const cv::Mat& img, const Spec& spec, int r, Rng& rng, float* out) {
+void train_transform(const Image& image, const Spec& spec, int r, Rng& rng, float* out) {
+  const cv::Mat img(image.height, image.width, image.channels == 1 ? CV_8UC1 : CV_8UC3, const_cast<uint8_t*>(image.data));
   cv::Mat m;
   if (spec.train_pad > 0) {
     // Zero padding then a crop of the original size: a shift by up to pad pixels.
@@ -86,9 +92,12 @@ void train_transform(const cv::Mat& img, const Spec& spec, int r, Rng& rng, floa
   preprocess(view_of(m), spec, r, out, 1.0);
 }
 
-void eval_transform(const cv::Mat& img, const Spec& spec, int r, float* out) {
-  cv::Mat m = img.isContinuous() ? img : img.clone();
-  preprocess(view_of(m), spec, r, out);
+#else
+void train_transform(const Image&, const Spec&, int, Rng&, float*) {
+  throw Error("training augmentation needs OpenCV, and this build has none");
 }
+#endif
+
+void eval_transform(const Image& img, const Spec& spec, int r, float* out) { preprocess(img.view(), spec, r, out); }
 
 }  // namespace dofa

@@ -3,10 +3,9 @@
 // makes every random choice of training, calibration and search reproducible.
 #pragma once
 
-#include <opencv2/core.hpp>
-
 #include <cstdint>
 
+#include "dataset.h"
 #include "spec.h"
 
 namespace dofa {
@@ -30,9 +29,9 @@ class Rng {
 // One training example: pad + random crop (spec.train_pad > 0) or OFA's
 // random resized crop (scale spec.train_scale_*, ratio 3/4..4/3, ofa-facts §4),
 // horizontal flip, brightness and saturation jitter, then preprocess() to r x r.
-// img: 8-bit grey or RGB. Writes in_channels * r * r floats (CHW).
-void train_transform(const cv::Mat& img, const Spec& spec, int r, Rng& rng, float* out);
+// Writes in_channels * r * r floats (CHW). Needs OpenCV: builds without it throw Error.
+void train_transform(const Image& img, const Spec& spec, int r, Rng& rng, float* out);
 // The evaluation transform of an 8-bit grey or RGB picture (preprocess()).
-void eval_transform(const cv::Mat& img, const Spec& spec, int r, float* out);
+void eval_transform(const Image& img, const Spec& spec, int r, float* out);
 
 }  // namespace dofa

@@ -19,7 +19,7 @@ Batch make_batch(const Dataset& d, const std::vector<int>& ids, size_t from, siz
   const size_t per = size_t(spec.in_channels) * r * r;
   for (size_t i = 0; i < n; ++i) {
     const int id = ids[from + i];
-    cv::Mat img = d.image(id);
+    const Image img = d.image(id);
     if (rng) train_transform(img, spec, r, *rng, px + i * per);
     else eval_transform(img, spec, r, px + i * per);
     pl[i] = d.label(id);

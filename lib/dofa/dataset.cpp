@@ -6,9 +6,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <random>
+
+#include "dofa_config.h"
+#if DOFA_HAVE_OPENCV
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <random>
+#endif
 
 #include "error.h"
 #include "idx_file.h"
@@ -96,6 +100,9 @@ Dataset Dataset::open(const std::string& form) {
   }
   if (!is_dir(form))
     throw Error("--data " + form + ": not fmnist:train|val|test nor a folder of class sub-folders");
+#if !DOFA_HAVE_OPENCV
+  throw Error("--data " + form + ": image folders need OpenCV to decode JPEG and PNG, and this build has none");
+#endif
   for (const std::string& c : list_dir(form)) {
     if (!is_dir(form + "/" + c)) continue;
     const int label = int(ds.classes_.size());
@@ -111,16 +118,38 @@ Dataset Dataset::open(const std::string& form) {
   return ds;
 }
 
-cv::Mat Dataset::image(int i) const {
+ImageView Image::view() const {
+  ImageView v;
+  v.data = data;
+  v.width = width;
+  v.height = height;
+  v.stride = stride();
+  v.format = channels == 1 ? PixelFormat::Gray8 : PixelFormat::RGB;
+  return v;
+}
+
+Image Dataset::image(int i) const {
+  Image img;
   if (pixels_) {
-    const uint8_t* p = pixels_->data() + size_t(index_[size_t(i)]) * size_t(rows_ * cols_);
-    return cv::Mat(rows_, cols_, CV_8UC1, const_cast<uint8_t*>(p));
+    img.width = cols_, img.height = rows_, img.channels = 1;
+    img.data = pixels_->data() + size_t(index_[size_t(i)]) * size_t(rows_ * cols_);
+    img.owner = pixels_;
+    return img;
   }
   const std::string& f = files_[size_t(i)];
+#if DOFA_HAVE_OPENCV
   cv::Mat m = cv::imread(f, cv::IMREAD_COLOR);
   if (m.empty()) throw Error(f + ": not a readable image");
   cv::cvtColor(m, m, cv::COLOR_BGR2RGB);
-  return m;
+  auto px = std::make_shared<std::vector<uint8_t>>(m.total() * 3);
+  for (int y = 0; y < m.rows; ++y) std::copy(m.ptr<uint8_t>(y), m.ptr<uint8_t>(y) + m.cols * 3, px->data() + size_t(y) * m.cols * 3);
+  img.width = m.cols, img.height = m.rows, img.channels = 3;
+  img.data = px->data();
+  img.owner = std::move(px);
+  return img;
+#else
+  throw Error(f + ": this build has no OpenCV to decode images");
+#endif
 }
 
 Dataset Dataset::first(int n) const {

@@ -7,13 +7,25 @@
 //       classes in name order.
 #pragma once
 
-#include <opencv2/core.hpp>
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "preprocess.h"
+
 namespace dofa {
+
+// An 8-bit grey or RGB picture (channel order R, G, B), rows packed; the
+// pixels live as long as any copy of it.
+struct Image {
+  int width = 0, height = 0, channels = 1;
+  const uint8_t* data = nullptr;
+  std::shared_ptr<const std::vector<uint8_t>> owner;
+  size_t stride() const { return size_t(width) * size_t(channels); }
+  uint8_t at(int x, int y, int c = 0) const { return data[size_t(y) * stride() + size_t(x) * channels + c]; }
+  ImageView view() const;  // GRAY8 or RGB
+};
 
 class Dataset {
  public:
@@ -21,9 +33,9 @@ class Dataset {
 
   int size() const { return int(labels_.size()); }
   int label(int i) const { return labels_[size_t(i)]; }
-  // 8-bit grey or RGB (channel order R, G, B). Folder images are read on
-  // demand; an unreadable one throws Error naming the file.
-  cv::Mat image(int i) const;
+  // Folder images are read on demand (with OpenCV; builds without it refuse
+  // folders at open()); an unreadable one throws Error naming the file.
+  Image image(int i) const;
   const std::vector<std::string>& classes() const { return classes_; }
   const std::string& name() const { return name_; }
   // The first n images (n >= size(): all), for smoke runs.

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "error.h"
+#include "gpu.h"
 #include "weight_keys.h"
 
 namespace dofa {
@@ -47,8 +48,9 @@ at::Tensor Level::Conv::run(const at::Tensor& x) const {
   return activate_inplace(y, act);
 }
 
-Level::Level(const Supernet& net, const Arch& arch, const BnStats* stats, bool channels_last)
-    : arch_(arch), in_channels_(net.spec().in_channels), channels_last_(channels_last) {
+Level::Level(const Supernet& net, const Arch& arch, const BnStats* stats, bool channels_last, c10::Device device)
+    : arch_(arch), in_channels_(net.spec().in_channels), channels_last_(channels_last && device.is_cpu()),
+      device_(device) {
   at::NoGradGuard no_grad;
   const Spec& s = net.spec();
   arch_.validate(s);
@@ -121,6 +123,18 @@ Level::Level(const Supernet& net, const Arch& arch, const BnStats* stats, bool c
   for (Block& blk : blocks_)
     for (at::Tensor* t : {&blk.se_rw, &blk.se_rb, &blk.se_ew, &blk.se_eb})
       if (t->defined()) *t = t->clone();
+  if (!device_.is_cpu()) {
+    // Built on the CPU (in double where it folds BN), then moved: the device holds floats only.
+    auto move = [this](at::Tensor& t) {
+      if (t.defined()) t = t.to(device_);
+    };
+    for (Conv* c : {&first_, &final_expand_}) move(c->w), move(c->b), move(c->wt);
+    for (Block& b : blocks_) {
+      for (Conv* c : {&b.ib, &b.dw, &b.pw}) move(c->w), move(c->b), move(c->wt);
+      for (at::Tensor* t : {&b.se_rw, &b.se_rb, &b.se_ew, &b.se_eb}) move(*t);
+    }
+    for (at::Tensor* t : {&mix_w_, &fc_w_, &fc_b_}) move(*t);
+  }
 }
 
 at::Tensor Level::forward(const at::Tensor& input, std::vector<double>* op_ms) const {
@@ -132,7 +146,8 @@ at::Tensor Level::forward(const at::Tensor& input, std::vector<double>* op_ms) c
     op_ms->push_back(std::chrono::duration<double, std::milli>(now - t).count());
     t = now;
   };
-  at::Tensor x = channels_last_ ? input.contiguous(at::MemoryFormat::ChannelsLast) : input.contiguous();
+  const at::Tensor here = input.device() == device_ ? input : input.to(device_);
+  at::Tensor x = channels_last_ ? here.contiguous(at::MemoryFormat::ChannelsLast) : here.contiguous();
   x = first_.run(x);
   lap();
   for (const Block& b : blocks_) {
@@ -159,14 +174,23 @@ at::Tensor Level::forward(const at::Tensor& input, std::vector<double>* op_ms) c
   return x;
 }
 
-double Level::warm_up(int runs) const {
-  at::Tensor x = at::zeros({1, in_channels_, arch_.r, arch_.r});
-  std::vector<double> ms;
-  for (int i = 0; i < std::max(1, runs); ++i) {
-    auto t0 = std::chrono::steady_clock::now();
+double Level::timed_forward(const at::Tensor& x) const {
+  if (device_.is_cuda()) {
+    gpu::EventTimer t;
+    t.start();
     forward(x);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    t.stop();
+    return t.elapsed_ms();
   }
+  auto t0 = std::chrono::steady_clock::now();
+  forward(x);
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double Level::warm_up(int runs) const {
+  at::Tensor x = at::zeros({1, in_channels_, arch_.r, arch_.r}, at::TensorOptions().device(device_));
+  std::vector<double> ms;
+  for (int i = 0; i < std::max(1, runs); ++i) ms.push_back(timed_forward(x));
   std::sort(ms.begin(), ms.end());
   return ms[ms.size() / 2];
 }

@@ -16,20 +16,27 @@ namespace dofa {
 class Level {
  public:
   // stats: the level's BN statistics; nullptr = the supernet's own, sliced
-  // (what OFA's get_active_subnet copies).
-  Level(const Supernet& net, const Arch& arch, const BnStats* stats, bool channels_last = true);
+  // (what OFA's get_active_subnet copies). device: where the weights live and
+  // the level runs (channels-last applies on the CPU only: cuDNN's float
+  // kernels are fastest in NCHW).
+  Level(const Supernet& net, const Arch& arch, const BnStats* stats, bool channels_last = true,
+        c10::Device device = c10::kCPU);
 
-  // x: [N, C, r, r] float32. Runs under InferenceMode.
+  // x: [N, C, r, r] float32, moved to the level's device if elsewhere. Runs under InferenceMode.
   at::Tensor forward(const at::Tensor& x) const { return forward(x, nullptr); }
   // The same, appending each op's wall time in ms to op_ms in the order of
   // op_keys() (op_keys.h): first conv, every block, final expand, pool, feature mix, logits.
   at::Tensor forward(const at::Tensor& x, std::vector<double>* op_ms) const;
   // Runs `runs` frames of zeros; returns the median time in ms.
   double warm_up(int runs) const;
+  // One forward of x (on the level's device) in ms: wall time on the CPU,
+  // CUDA events on the GPU.
+  double timed_forward(const at::Tensor& x) const;
 
   const Arch& arch() const { return arch_; }
   int resolution() const { return arch_.r; }
   int in_channels() const { return in_channels_; }
+  c10::Device device() const { return device_; }
   size_t bytes() const;  // weight memory
 
  private:
@@ -49,6 +56,7 @@ class Level {
   Arch arch_;
   int in_channels_ = 3;
   bool channels_last_ = true;
+  c10::Device device_ = c10::kCPU;
   Conv first_;
   std::vector<Block> blocks_;
   Conv final_expand_;

@@ -140,11 +140,11 @@ LevelTable LevelTable::load(const std::string& path, const Spec& spec) {
   return t;
 }
 
-Provenance measured_here(int threads) {
+Provenance measured_here(int threads, const std::string& device) {
   SystemInfo si = system_info();
   Provenance p;
   p.libtorch = si.libtorch;
-  p.device = si.cpu;
+  p.device = device == "cuda" ? si.gpu : si.cpu;
   p.blas = si.blas_kind;
   p.threads = threads;
   char date[32];

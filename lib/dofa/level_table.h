@@ -27,8 +27,9 @@ struct Provenance {
   int threads = 1;
 };
 
-// This machine as a table measured here records it: LibTorch, CPU, BLAS, threads, today's date (UTC).
-Provenance measured_here(int threads);
+// This machine as a table measured here records it: LibTorch, the CPU (or
+// with device "cuda" the GPU), BLAS, threads, today's date (UTC).
+Provenance measured_here(int threads, const std::string& device = "cpu");
 
 struct LevelTable {
   int schema = 1;

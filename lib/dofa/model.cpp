@@ -39,7 +39,7 @@ std::string canonical(const std::string& p) {
 }  // namespace
 
 std::shared_ptr<const Level> Model::Impl::build(int i) const {
-  auto level = std::make_shared<const Level>(*net, info[i].arch, stats(i), options.channels_last);
+  auto level = std::make_shared<const Level>(*net, info[i].arch, stats(i), options.channels_last, device());
   level->warm_up(options.warmup_runs);  // first calls of new conv shapes are slow (numbers.md §7)
   return level;
 }
@@ -65,7 +65,15 @@ Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
 std::shared_ptr<const Model> Model::load(const ModelOptions& o) {
-  if (o.device != "cpu") throw Error("device '" + o.device + "': this build supports cpu only");
+  if (o.device != "cpu" && o.device != "cuda") throw Error("device '" + o.device + "': expected cpu or cuda");
+  if (o.device == "cuda") {
+    const std::string why = cuda_unavailable_reason();
+    if (!why.empty()) throw Error("device 'cuda': " + why);
+    if (o.materialize == Materialize::None)
+      throw Error("device 'cuda': materialize=none runs the supernet on the CPU; use all or lazy");
+    // Autotuning would stall the first frame of every level after a switch.
+    at::globalContext().setBenchmarkCuDNN(false);
+  }
   auto impl = std::make_unique<Impl>();
   impl->options = o;
   impl->spec = Spec::load(Spec::find(o.spec));

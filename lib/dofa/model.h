@@ -26,7 +26,7 @@ struct ModelOptions {
   std::string spec;         // built-in model name or spec path
   std::string level_table;  // path; "" = luts/<model>-<device>.json from the data path if present and no archs
   std::string weights;      // "" = the spec's weights file; "random[:SEED]" = random weights
-  std::string device = "cpu";
+  std::string device = "cpu";  // or "cuda": levels in GPU memory, frames preprocessed there
   Materialize materialize = Materialize::All;
   std::vector<std::string> archs;  // levels when there is no level table (else the max arch)
   int warmup_runs = 5;

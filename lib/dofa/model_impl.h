@@ -30,6 +30,7 @@ struct Model::Impl {
   mutable std::vector<std::thread> builders;
 
   const BnStats* stats(int i) const { return bn.empty() ? nullptr : &bn[i]; }
+  c10::Device device() const { return options.device == "cuda" ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU); }
   std::shared_ptr<const Level> ready(int i) const { return std::atomic_load(&levels[i]); }
   std::shared_ptr<const Level> build(int i) const;  // builds and warms one level
   void request(int i) const;                        // lazy: start a background build once

@@ -1,6 +1,9 @@
 #include "preprocess.h"
 
+#include "dofa_config.h"
+#if DOFA_HAVE_OPENCV
 #include <opencv2/imgproc.hpp>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -10,6 +13,7 @@
 #include <vector>
 
 #include "error.h"
+#include "preprocess_math.h"
 
 namespace dofa {
 
@@ -43,30 +47,20 @@ namespace {
 
 bool is_yuv(PixelFormat f) { return f == PixelFormat::NV12 || f == PixelFormat::I420; }
 
-// The source region of the eval transform and its integer shrink factor.
-struct Crop {
-  int x0 = 0, y0 = 0, side = 0;  // centred square, in source pixels
-  int factor = 1;                // integer area-shrink factor; 1 = none
-  int n = 0;                     // side after the shrink: floor(side / factor)
-};
+using pixel::Crop;
+using pixel::to_u8;
 
-Crop eval_crop(int width, int height, double eval_crop, int r) {
-  // Eval crop (ofa-facts §4): shorter side to R = ceil(r / crop), centre r x r.
-  // In source pixels that is a centred square of side r * short / R.
-  Crop c;
-  const int short_side = std::min(width, height);
-  const double resized_short = std::ceil(r / eval_crop);
-  c.side = std::max(1, std::min(short_side, int(std::lround(r * short_side / resized_short))));
-  c.x0 = (width - c.side) / 2;
-  c.y0 = (height - c.side) / 2;
-  // An integer-factor area shrink first, then a bilinear resize to r: no
-  // aliasing, and cheap (1080p to 28x28 as one INTER_AREA step took 9.5 ms,
-  // as an x8 integer step then linear 0.55 ms; numbers.md §7). The last
-  // side % factor pixels are dropped.
-  c.factor = c.side / r >= 2 ? c.side / r : 1;
-  c.n = c.side / c.factor;
-  return c;
-}
+// An n x n 8-bit plane, rows packed.
+struct Plane {
+  std::vector<uint8_t> px;
+  int n = 0;
+  void create(int side) {
+    n = side;
+    px.resize(size_t(side) * side);
+  }
+  uint8_t* row(int j) { return px.data() + size_t(j) * n; }
+  const uint8_t* row(int j) const { return px.data() + size_t(j) * n; }
+};
 
 // Division rounding down, also for a negative x (C++ rounds towards zero).
 int floor_div(int x, int d) { return x >= 0 ? x / d : -((-x + d - 1) / d); }
@@ -259,49 +253,33 @@ class BoxShrink {
   std::vector<uint64_t> sums_;   // box sums of one row, channel-planar (255 f^2 may pass 2^32)
 };
 
-// Rounded and clamped in integers, so that loops of it vectorise (|v| is far
-// below 2^31 here; truncation of negatives is clamped to 0 anyway).
-inline uint8_t to_u8(float v) {
-  const int t = int(v + 0.5f);
-  return uint8_t(t < 0 ? 0 : t > 255 ? 255 : t);
-}
-
-// BT.601 limited range, OpenCV's fixed-point coefficients (Q20) from
-// modules/imgproc/src/color_yuv.simd.hpp (ITUR_BT_601_*), so the result
-// matches COLOR_YUV2RGB_NV12 / _I420 up to rounding.
-constexpr float kQ20 = 1.0f / (1 << 20);
-constexpr float kCY = 1220542 * kQ20, kCUB = 2116026 * kQ20, kCUG = -409993 * kQ20, kCVG = -852492 * kQ20,
-                kCVR = 1673527 * kQ20;
-
 // One row of Y, Cb, Cr means to R, G, B; separate arrays so that it vectorises.
 void convert_row(const float* __restrict y, const float* __restrict cb, const float* __restrict cr,
                  uint8_t* __restrict R, uint8_t* __restrict G, uint8_t* __restrict B, int n) {
   for (int i = 0; i < n; ++i) {
-    // max(Y - 16, 0) as OpenCV clamps it, in a form that vectorises.
-    const float d = y[i] - 16.0f, yy = 0.5f * (d + std::fabs(d)) * kCY;
-    const float db = cb[i] - 128.0f, dr = cr[i] - 128.0f;
-    R[i] = to_u8(yy + kCVR * dr);
-    G[i] = to_u8(yy + kCUG * db + kCVG * dr);
-    B[i] = to_u8(yy + kCUB * db);
+    const float yy = pixel::yuv_luma(y[i]);
+    R[i] = pixel::yuv_r(yy, cr[i]);
+    G[i] = pixel::yuv_g(yy, cb[i], cr[i]);
+    B[i] = pixel::yuv_b(yy, cb[i]);
   }
 }
 
 // The crop of a planar YUV 4:2:0 image, shrunk by the crop's factor, in the
 // model's channels (R, G, B planes, or grey): shrink first, then convert the
 // small image.
-void yuv_planes(const ImageView& img, const Crop& c, int channels, std::vector<cv::Mat>& planes) {
+void yuv_planes(const ImageView& img, const Crop& c, int channels, std::vector<Plane>& planes) {
   const int n = c.n;
   BoxShrink luma(img.data, img.stride, 1, 1, c);
   std::vector<float> y(n), uv(size_t(n) * 2);
   planes.resize(channels);
-  for (auto& m : planes) m.create(n, n, CV_8UC1);
+  for (auto& m : planes) m.create(n);
   if (channels == 1) {
     // Luma expanded to full range: RGB -> grey of the converted picture is the
     // same, BT.601's luma weights cancel the chroma terms.
     for (int j = 0; j < n; ++j) {
       luma.row(j, y.data());
-      uint8_t* dst = planes[0].ptr<uint8_t>(j);
-      for (int i = 0; i < n; ++i) dst[i] = to_u8((y[i] - 16.0f) * (255.0f / 219.0f));
+      uint8_t* dst = planes[0].row(j);
+      for (int i = 0; i < n; ++i) dst[i] = pixel::luma_grey(y[i]);
     }
     return;
   }
@@ -317,18 +295,14 @@ void yuv_planes(const ImageView& img, const Crop& c, int channels, std::vector<c
     luma.row(j, y.data());
     u.row(j, uv.data());
     if (v) v->row(j, uv.data() + n);
-    convert_row(y.data(), cb, cr, planes[0].ptr<uint8_t>(j), planes[1].ptr<uint8_t>(j), planes[2].ptr<uint8_t>(j), n);
+    convert_row(y.data(), cb, cr, planes[0].row(j), planes[1].row(j), planes[2].row(j), n);
   }
 }
-
-// OpenCV's RGB -> grey weights (BT.601 luma, Q14: 4899, 9617, 1868), so a
-// grey model sees what COLOR_RGB2GRAY gives.
-constexpr float kGreyR = 4899.0f / 16384, kGreyG = 9617.0f / 16384, kGreyB = 1868.0f / 16384;
 
 // The crop of a packed image shrunk by the crop's factor, as planes in the
 // model's channels (colour is converted on the small image); grey input to an
 // RGB model gives one plane, used for all three.
-void packed_planes(const ImageView& img, const Crop& c, int channels, std::vector<cv::Mat>& planes) {
+void packed_planes(const ImageView& img, const Crop& c, int channels, std::vector<Plane>& planes) {
   const int n = c.n, bpp = bytes_per_pixel(img.format);
   BoxShrink box(img.data, img.stride, bpp, 1, c);
   std::vector<float> m(size_t(n) * bpp);  // one row of means, channel-planar
@@ -338,20 +312,42 @@ void packed_planes(const ImageView& img, const Crop& c, int channels, std::vecto
   const float* G = m.data() + (grey ? 0 : n);
   const float* B = m.data() + (grey ? 0 : bgr ? 0 : 2 * n);
   planes.resize(grey || channels == 1 ? 1 : 3);
-  for (auto& p : planes) p.create(n, n, CV_8UC1);
+  for (auto& p : planes) p.create(n);
   for (int j = 0; j < n; ++j) {
     box.row(j, m.data());
-    uint8_t* __restrict d0 = planes[0].ptr<uint8_t>(j);
+    uint8_t* __restrict d0 = planes[0].row(j);
     if (grey) {
       for (int i = 0; i < n; ++i) d0[i] = to_u8(m[i]);
     } else if (channels == 1) {
-      for (int i = 0; i < n; ++i) d0[i] = to_u8(kGreyR * R[i] + kGreyG * G[i] + kGreyB * B[i]);
+      for (int i = 0; i < n; ++i) d0[i] = pixel::rgb_grey(R[i], G[i], B[i]);
     } else {
-      uint8_t* __restrict d1 = planes[1].ptr<uint8_t>(j);
-      uint8_t* __restrict d2 = planes[2].ptr<uint8_t>(j);
+      uint8_t* __restrict d1 = planes[1].row(j);
+      uint8_t* __restrict d2 = planes[2].row(j);
       for (int i = 0; i < n; ++i) d0[i] = to_u8(R[i]), d1[i] = to_u8(G[i]), d2[i] = to_u8(B[i]);
     }
   }
+}
+
+// Plane p resized to r x r (bilinear, OpenCV's INTER_LINEAR).
+void resize_plane(const Plane& p, int r, Plane& out) {
+  out.create(r);
+#if DOFA_HAVE_OPENCV
+  const cv::Mat src(p.n, p.n, CV_8UC1, const_cast<uint8_t*>(p.px.data()));
+  cv::Mat dst(r, r, CV_8UC1, out.px.data());
+  cv::resize(src, dst, cv::Size(r, r), 0, 0, cv::INTER_LINEAR);
+#else
+  std::vector<pixel::Tap> taps(r);
+  for (int d = 0; d < r; ++d) taps[d] = pixel::linear_tap(d, p.n, r);
+  for (int y = 0; y < r; ++y)
+    for (int x = 0; x < r; ++x) out.row(y)[x] = pixel::linear_pixel(p.px.data(), p.n, taps[x], taps[y]);
+#endif
+}
+
+void check_spec(const Spec& spec, int r) {
+  if (spec.in_channels != 1 && spec.in_channels != 3)
+    throw Error("preprocess: spec " + spec.name + " has " + std::to_string(spec.in_channels) +
+                " input channels, expected 1 or 3");
+  if (r < 1) throw Error("preprocess: resolution " + std::to_string(r) + ", expected >= 1");
 }
 
 void check_plane(const char* what, const uint8_t* p, size_t stride, size_t row_bytes, PixelFormat f) {
@@ -361,6 +357,35 @@ void check_plane(const char* what, const uint8_t* p, size_t stride, size_t row_b
     throw Error(name + " stride " + std::to_string(stride) + " is shorter than a row (" + std::to_string(row_bytes) +
                 " bytes)");
 }
+
+}  // namespace
+
+namespace pixel {
+
+Crop eval_crop(int width, int height, double crop, int r) {
+  Crop c;
+  const int short_side = std::min(width, height);
+  const double resized_short = std::ceil(r / crop);
+  c.side = std::max(1, std::min(short_side, int(std::lround(r * short_side / resized_short))));
+  c.x0 = (width - c.side) / 2;
+  c.y0 = (height - c.side) / 2;
+  c.factor = c.side / r >= 2 ? c.side / r : 1;
+  c.n = c.side / c.factor;
+  return c;
+}
+
+Normalise normalise_of(const Spec& spec) {
+  Normalise nm;
+  for (int k = 0; k < spec.in_channels && k < 3; ++k) {
+    nm.scale[k] = 1.0f / (255.0f * spec.std[k]);
+    nm.shift[k] = -spec.mean[k] / spec.std[k];
+  }
+  return nm;
+}
+
+}  // namespace pixel
+
+namespace {
 
 void check_view(const ImageView& img) {
   if (!img.data || img.width <= 0 || img.height <= 0)
@@ -381,50 +406,69 @@ void check_view(const ImageView& img) {
 
 }  // namespace
 
+void check_input(const ImageView& img, const Spec& spec, int r) {
+  check_view(img);
+  check_spec(spec, r);
+}
+
 void preprocess(const ImageView& img, const Spec& spec, int r, float* out) {
   preprocess(img, spec, r, out, spec.eval_crop);
 }
 
 void preprocess(const ImageView& img, const Spec& spec, int r, float* out, double crop) {
-  check_view(img);
-  if (spec.in_channels != 1 && spec.in_channels != 3)
-    throw Error("preprocess: spec " + spec.name + " has " + std::to_string(spec.in_channels) +
-                " input channels, expected 1 or 3");
-  if (r < 1) throw Error("preprocess: resolution " + std::to_string(r) + ", expected >= 1");
-  const Crop c = eval_crop(img.width, img.height, crop, r);
-
-  // (v / 255 - mean) / std as one multiply-add per value.
+  check_input(img, spec, r);
+  const Crop c = pixel::eval_crop(img.width, img.height, crop, r);
+  const pixel::Normalise nm = pixel::normalise_of(spec);
   const int ch = spec.in_channels;
-  float scale[3], shift[3];
-  for (int k = 0; k < ch; ++k) {
-    scale[k] = 1.0f / (255.0f * spec.std[k]);
-    shift[k] = -spec.mean[k] / spec.std[k];
-  }
   const size_t plane = size_t(r) * r;
   // Every format is shrunk and converted to the model's channels first, then
   // each plane is resized to r (bilinear) and normalised. The planes are kept
   // by the calling thread: freed, they go back to the system and come back
   // page-faulted on the next frame.
-  thread_local std::vector<cv::Mat> planes, resized;
+  thread_local std::vector<Plane> planes, resized;
   if (is_yuv(img.format)) yuv_planes(img, c, ch, planes);
   else packed_planes(img, c, ch, planes);
   resized.resize(planes.size());
-  std::vector<const cv::Mat*> sized(planes.size());
+  std::vector<const Plane*> sized(planes.size());
   for (size_t p = 0; p < planes.size(); ++p) {
     sized[p] = &planes[p];
-    if (planes[p].cols != r || planes[p].rows != r) {
-      cv::resize(planes[p], resized[p], cv::Size(r, r), 0, 0, cv::INTER_LINEAR);
+    if (planes[p].n != r) {
+      resize_plane(planes[p], r, resized[p]);
       sized[p] = &resized[p];
     }
   }
   for (int k = 0; k < ch; ++k) {
-    const cv::Mat& pix = *sized[std::min(size_t(k), sized.size() - 1)];
+    const Plane& pix = *sized[std::min(size_t(k), sized.size() - 1)];
     for (int y = 0; y < r; ++y) {
-      const uint8_t* row = pix.ptr<uint8_t>(y);
+      const uint8_t* row = pix.row(y);
       float* o = out + k * plane + size_t(y) * r;
-      for (int x = 0; x < r; ++x) o[x] = row[x] * scale[k] + shift[k];
+      for (int x = 0; x < r; ++x) o[x] = row[x] * nm.scale[k] + nm.shift[k];
     }
   }
+}
+
+void preprocess_reference(const ImageView& img, const Spec& spec, int r, float* out, double crop) {
+  check_input(img, spec, r);
+  const Crop c = pixel::eval_crop(img.width, img.height, crop, r);
+  const pixel::Normalise nm = pixel::normalise_of(spec);
+  const int ch = spec.in_channels, n = c.n;
+  // Stage 1 as the shrink kernel: every shrunk pixel on its own.
+  std::vector<uint8_t> shrunk(size_t(ch) * n * n);
+  uint8_t v[3];
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < n; ++i) {
+      pixel::shrunk_pixel(img, c, ch, i, j, v);
+      for (int k = 0; k < ch; ++k) shrunk[(size_t(k) * n + j) * n + i] = v[k];
+    }
+  // Stage 2 as the resize kernel: every output value on its own.
+  for (int k = 0; k < ch; ++k)
+    for (int y = 0; y < r; ++y)
+      for (int x = 0; x < r; ++x) {
+        const uint8_t* p = shrunk.data() + size_t(k) * n * n;
+        const uint8_t u = n == r ? p[size_t(y) * n + x]
+                                 : pixel::linear_pixel(p, n, pixel::linear_tap(x, n, r), pixel::linear_tap(y, n, r));
+        out[(size_t(k) * r + y) * r + x] = u * nm.scale[k] + nm.shift[k];
+      }
 }
 
 }  // namespace dofa

@@ -54,4 +54,14 @@ void preprocess(const ImageView& img, const Spec& spec, int r, float* out);
 // the centre square of the whole picture; training's augmented pictures).
 void preprocess(const ImageView& img, const Spec& spec, int r, float* out, double crop);
 
+// The same transform computed value by value with preprocess_math.h, as the
+// CUDA kernels compute it: their host-side reference. Equal to preprocess()
+// within 1 level of 255 before normalisation (OpenCV's vectorised resize
+// rounds its last step differently); slower.
+void preprocess_reference(const ImageView& img, const Spec& spec, int r, float* out, double crop);
+
+// Throws dofa::Error if `img` is malformed (naming the plane and the bytes
+// expected) or the spec's channels or r cannot be produced.
+void check_input(const ImageView& img, const Spec& spec, int r);
+
 }  // namespace dofa

@@ -12,14 +12,10 @@
 namespace dofa {
 
 LatencyStats measure_latency(const Level& level, int runs, int warmup) {
-  at::Tensor x = at::randn({1, level.in_channels(), level.resolution(), level.resolution()});
-  for (int i = 0; i < warmup; ++i) level.forward(x);
+  at::Tensor x = at::randn({1, level.in_channels(), level.resolution(), level.resolution()}).to(level.device());
+  for (int i = 0; i < warmup; ++i) level.timed_forward(x);
   std::vector<double> ms;
-  for (int i = 0; i < std::max(1, runs); ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    level.forward(x);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
+  for (int i = 0; i < std::max(1, runs); ++i) ms.push_back(level.timed_forward(x));
   LatencyStats s;
   for (double v : ms) s.mean += v / double(ms.size());
   std::sort(ms.begin(), ms.end());

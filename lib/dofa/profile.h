@@ -16,7 +16,7 @@ namespace dofa {
 struct LatencyStats {
   double mean = 0, p90 = 0, median = 0;  // ms, input tensor -> logits
 };
-// `runs` timed frames after `warmup` untimed ones.
+// `runs` timed frames after `warmup` untimed ones, on the level's device.
 LatencyStats measure_latency(const Level& level, int runs = 30, int warmup = 5);
 
 // Per-op tables for each resolution: every op key a sub-network can have

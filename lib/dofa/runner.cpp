@@ -7,9 +7,15 @@
 #include <chrono>
 
 #include "error.h"
+#include "gpu_preprocess.h"
 #include "model_impl.h"
 
 namespace dofa {
+
+struct Runner::Gpu {
+  gpu::FramePreprocess pre;
+  gpu::EventTimer timer;
+};
 
 Runner::Runner(std::shared_ptr<const Model> model, int level) : model_(std::move(model)) {
   if (!model_) throw Error("Runner: no model");
@@ -25,6 +31,7 @@ Runner::Runner(std::shared_ptr<const Model> model, int level) : model_(std::move
   int max_r = 0;
   for (int i = 0; i < model_->num_levels(); ++i) max_r = std::max(max_r, model_->level(i).arch.r);
   input_.resize(size_t(model_->spec().in_channels) * max_r * max_r);
+  if (model_->device() == "cuda") gpu_ = std::make_unique<Gpu>();
 }
 
 Runner::~Runner() = default;
@@ -45,19 +52,32 @@ int Runner::resolution() const { return model_->level(active_level()).arch.r; }
 
 Classification Runner::classify(const ImageView& image, int top_k) {
   const int level = active_level();  // read once: the whole frame runs on it
+  const Spec& spec = model_->spec();
   const int r = model_->level(level).arch.r;
-  preprocess(image, model_->spec(), r, input_.data());
+  if (gpu_) {
+    // Uploaded once, preprocessed on the GPU straight into the input.
+    const float* in = gpu_->pre.run(image, spec, r, spec.eval_crop);
+    return infer(at::from_blob(const_cast<float*>(in), {1, spec.in_channels, r, r},
+                               at::TensorOptions().dtype(at::kFloat).device(at::kCUDA, 0)),
+                 level, top_k);
+  }
+  preprocess(image, spec, r, input_.data());
   return classify_input(input_.data(), level, top_k);
 }
 
 Classification Runner::classify_input(const float* chw, int level, int top_k) {
+  const int r = model_->level(level).arch.r;
+  return infer(at::from_blob(const_cast<float*>(chw), {1, model_->spec().in_channels, r, r}, at::kFloat), level,
+               top_k);
+}
+
+Classification Runner::infer(const at::Tensor& x, int level, int top_k) {
   c10::InferenceMode guard;
   const auto& impl = model_->impl();
   const LevelInfo& info = model_->level(level);
-  const int r = info.arch.r;
-  at::Tensor x = at::from_blob(const_cast<float*>(chw), {1, model_->spec().in_channels, r, r}, at::kFloat);
 
   auto t0 = std::chrono::steady_clock::now();
+  if (gpu_) gpu_->timer.start();
   at::Tensor logits;
   if (impl.options.materialize == Materialize::None) {
     ForwardOptions fo;
@@ -70,12 +90,17 @@ Classification Runner::classify_input(const float* chw, int level, int top_k) {
   }
   Classification c;
   c.infer_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (gpu_) gpu_->timer.stop();
   c.level = level;
   active_.store(level, std::memory_order_release);
 
   at::Tensor p = at::softmax(logits[0], 0);
   const int k = std::max(1, std::min<int>(top_k, int(p.size(0))));
   auto top = at::topk(p, k);
+  if (gpu_) {
+    top = {std::get<0>(top).cpu(), std::get<1>(top).cpu()};  // waits for the frame
+    c.infer_ms = gpu_->timer.elapsed_ms();
+  }
   const float* vals = std::get<0>(top).data_ptr<float>();
   const int64_t* ids = std::get<1>(top).data_ptr<int64_t>();
   for (int i = 0; i < k; ++i) {

@@ -12,6 +12,10 @@
 #include "model.h"
 #include "preprocess.h"
 
+namespace at {
+class Tensor;
+}
+
 namespace dofa {
 
 struct Classification {
@@ -20,7 +24,7 @@ struct Classification {
   float confidence = 0;  // softmax probability
   std::vector<int> top_ids;
   std::vector<float> top_scores;
-  double infer_ms = 0;  // input tensor -> logits
+  double infer_ms = 0;  // input tensor -> logits (CUDA events on the GPU)
 };
 
 class Runner {
@@ -46,7 +50,12 @@ class Runner {
   std::shared_ptr<const Model> model_ptr() const { return model_; }
 
  private:
+  Classification infer(const at::Tensor& x, int level, int top_k);
+
+  struct Gpu;  // device=cuda: the frame's buffers and the event timer
+
   std::shared_ptr<const Model> model_;
+  std::unique_ptr<Gpu> gpu_;
   std::atomic<int> wanted_{0};
   std::atomic<int> active_{0};
   std::vector<float> input_;  // reused preprocessing buffer

@@ -114,6 +114,116 @@ std::vector<Candidate> read_pool(const std::string& path, const Spec& spec, cons
   return out;
 }
 
+// Times of the search's stages, for its summary.
+struct Timings {
+  PredictorFit fit;
+  double predictor = 0, search = 0, measure = 0;
+  Clock::time_point t0;
+};
+
+// 3. The Pareto front of the measured candidates of this space, the levels,
+// their test top-1; writes the level table (+ BN) and the summary.
+void write_family(const Spec& spec, const Spec& space, const Supernet& net, const std::vector<Candidate>& pool,
+                  const SearchOptions& o, const Timings& tm) {
+  auto log = [&o](const std::string& s) { if (o.log) o.log(s); };
+  const auto t0 = tm.t0;
+  const PredictorFit& fit = tm.fit;
+  const double t_predictor = tm.predictor, t_search = tm.search, t_measure = tm.measure;
+  const std::string pool_path = o.device == "cpu" ? beside(o.out, ".pool.json") : o.pool;
+  std::vector<size_t> ids;
+  std::vector<double> lats, accs;
+  for (size_t i = 0; i < pool.size(); ++i)
+    if (in_space(space, pool[i].arch)) {
+      ids.push_back(i);
+      lats.push_back(pool[i].latency_ms);
+      accs.push_back(pool[i].top1_val);
+    }
+  std::vector<size_t> front = pareto_front(lats, accs);
+  std::vector<size_t> chosen = choose_levels(front, lats, o.levels);
+  const Dataset test = Dataset::open(o.test);
+  LevelTable table;
+  table.model = spec.name;
+  table.device = o.device;
+  table.source = "measured";
+  table.provenance = measured_here(o.latency_threads, o.device);
+  table.provenance.weights_sha256 = net.sha256();
+  table.provenance.data = o.val + " (choice), " + o.test + " (top1_test), " + o.train + " (BN)";
+  table.path = o.out;
+  table.bn_file = basename_of(beside(o.out, ".bn.pt"));
+  std::vector<BnStats> level_bn;
+  std::vector<EvalResult> test_results;
+  set_threads(o.eval_threads);
+  for (size_t c : chosen) {
+    const Candidate& x = pool[ids[c]];
+    LevelEntry e;
+    e.arch = x.arch;
+    e.top1_val = x.top1_val;
+    test_results.push_back(evaluate(net, x.arch, x.bn, test));
+    e.top1_test = test_results.back().top1();
+    e.latency_mean_ms = x.latency_ms;
+    e.latency_p90_ms = x.latency_p90;
+    NetCost cost = net_cost(spec, x.arch);
+    e.mflops = cost.mflops;
+    e.params = cost.params;
+    table.levels.push_back(e);
+    level_bn.push_back(x.bn);
+  }
+  save_level_bn(table.bn_path(), level_bn);
+  table.save(o.out);
+
+  // Summary for the report: every candidate, the front, the levels.
+  JsonWriter w;
+  w.begin_object();
+  w.key("model").value(spec.name).key("dims").value(o.dims.empty() ? "all" : o.dims);
+  w.key("device").value(o.device).key("threads").value(o.latency_threads);
+  w.key("predictor").begin_object().key("train").value(fit.train).key("holdout").value(fit.holdout);
+  w.key("rmse_pp").value(fit.rmse_pp).key("kendall_tau").value(fit.kendall_tau).end_object();
+  w.key("seconds").begin_object().key("predictor").value(t_predictor).key("search").value(t_search);
+  w.key("measure").value(t_measure).key("total").value(seconds_since(t0)).end_object();
+  w.key("candidates").begin_array();
+  for (size_t k = 0; k < ids.size(); ++k) {
+    const Candidate& x = pool[ids[k]];
+    w.begin_object().key("arch").value(x.arch.to_text()).key("source").value(x.source);
+    w.key("top1_val").value(x.top1_val).key("latency_ms").value(x.latency_ms);
+    w.key("predicted_top1").value(x.pred_top1).key("predicted_ms").value(x.pred_ms);
+    w.key("front").value(std::find(front.begin(), front.end(), k) != front.end()).end_object();
+  }
+  w.end_array();
+  w.key("levels").begin_array();
+  for (size_t l = 0; l < table.levels.size(); ++l) {
+    const LevelEntry& e = table.levels[l];
+    auto [lo, hi] = wilson95(test_results[l].correct, test_results[l].n);
+    w.begin_object().key("arch").value(e.arch.to_text()).key("top1_val").value(e.top1_val);
+    w.key("top1_test").value(e.top1_test).key("ci95").begin_array().value(lo).value(hi).end_array();
+    w.key("latency_ms").value(e.latency_mean_ms).key("mflops").value(e.mflops);
+    std::string hits(test_results[l].hit.begin(), test_results[l].hit.end());
+    for (char& ch : hits) ch = ch ? '1' : '0';
+    w.key("test_hits").value(hits).end_object();
+  }
+  w.end_array().end_object();
+  write_file_atomic(beside(o.out, ".search.json"), w.str());
+
+  char b[300];
+  for (size_t l = 0; l < table.levels.size(); ++l) {
+    const LevelEntry& e = table.levels[l];
+    auto [lo, hi] = wilson95(test_results[l].correct, test_results[l].n);
+    std::snprintf(b, sizeof b, "level %zu: %s  %.3f ms  val %.2f %%  test %.2f %% [%.2f, %.2f]", l,
+                  e.arch.to_text().c_str(), e.latency_mean_ms, e.top1_val, e.top1_test, lo, hi);
+    log(b);
+    if (l > 0 && e.top1_test < table.levels[l - 1].top1_test) {
+      auto [plo, phi] = wilson95(test_results[l - 1].correct, test_results[l - 1].n);
+      std::snprintf(b, sizeof b, "  inversion: level %zu test %.2f %% [%.2f, %.2f] below level %zu %.2f %% [%.2f, %.2f]",
+                    l, e.top1_test, lo, hi, l - 1, table.levels[l - 1].top1_test, plo, phi);
+      log(b);
+    }
+  }
+  std::snprintf(b, sizeof b,
+                "search took %.0f s (predictor %.0f s, evolution %.0f s, measuring %.0f s); wrote %s, %s, %s",
+                seconds_since(t0), t_predictor, t_search, t_measure, o.out.c_str(), pool_path.c_str(),
+                beside(o.out, ".search.json").c_str());
+  log(b);
+}
+
 }  // namespace
 
 Spec search_space(const Spec& spec, const std::string& dims) {
@@ -135,10 +245,43 @@ Spec search_space(const Spec& spec, const std::string& dims) {
   return s;
 }
 
+namespace {
+
+// Another device's family from a CPU pool: accuracy and BN statistics do not
+// depend on the device, so only each candidate's latency is measured there.
+void search_pool_on_device(const Spec& spec, const SearchOptions& o) {
+  const auto t0 = Clock::now();
+  auto log = [&o](const std::string& s) { if (o.log) o.log(s); };
+  if (o.pool.empty())
+    throw Error("search --device " + o.device + ": needs --pool FILE (candidates calibrated and measured on the CPU)");
+  if (o.device != "cuda") throw Error("search: device '" + o.device + "', expected cpu or cuda");
+  const std::string why = cuda_unavailable_reason();
+  if (!why.empty()) throw Error("search --device cuda: " + why);
+  const Spec space = search_space(spec, o.dims);
+  Supernet net = Supernet::open(spec, o.weights);
+  std::vector<Candidate> pool = read_pool(o.pool, spec, net.sha256());
+  log("measuring " + std::to_string(pool.size()) + " candidates of " + o.pool + " on " + system_info().gpu);
+  const auto t = Clock::now();
+  for (Candidate& c : pool) {
+    if (!in_space(space, c.arch)) continue;
+    LatencyStats ls = measure_latency(Level(net, c.arch, &c.bn, true, c10::Device(c10::kCUDA, 0)), 30, 5);
+    c.latency_ms = ls.mean;
+    c.latency_p90 = ls.p90;
+  }
+  Timings tm;
+  tm.measure = seconds_since(t);
+  tm.t0 = t0;
+  log("measured in " + std::to_string(int(tm.measure)) + " s");
+  write_family(spec, space, net, pool, o, tm);
+}
+
+}  // namespace
+
 void search(const Spec& spec, const SearchOptions& o) {
   const auto t0 = Clock::now();
   auto log = [&o](const std::string& s) { if (o.log) o.log(s); };
   if (o.out.empty()) throw Error("search: no output table");
+  if (o.device != "cpu") return search_pool_on_device(spec, o);
   const Spec space = search_space(spec, o.dims);
   Supernet net = Supernet::open(spec, o.weights);
   const LatencyLut lut = LatencyLut::load(o.lut);
@@ -269,99 +412,7 @@ void search(const Spec& spec, const SearchOptions& o) {
   }
   write_pool(pool_path, spec, net.sha256(), o, pool);
 
-  // 3. Pareto front of the measured candidates of this space, levels, test top-1.
-  std::vector<size_t> ids;
-  std::vector<double> lats, accs;
-  for (size_t i = 0; i < pool.size(); ++i)
-    if (in_space(space, pool[i].arch)) {
-      ids.push_back(i);
-      lats.push_back(pool[i].latency_ms);
-      accs.push_back(pool[i].top1_val);
-    }
-  std::vector<size_t> front = pareto_front(lats, accs);
-  std::vector<size_t> chosen = choose_levels(front, lats, o.levels);
-  const Dataset test = Dataset::open(o.test);
-  LevelTable table;
-  table.model = spec.name;
-  table.device = "cpu";
-  table.source = "measured";
-  table.provenance = measured_here(o.latency_threads);
-  table.provenance.weights_sha256 = net.sha256();
-  table.provenance.data = o.val + " (choice), " + o.test + " (top1_test), " + o.train + " (BN)";
-  table.path = o.out;
-  table.bn_file = basename_of(beside(o.out, ".bn.pt"));
-  std::vector<BnStats> level_bn;
-  std::vector<EvalResult> test_results;
-  set_threads(o.eval_threads);
-  for (size_t c : chosen) {
-    const Candidate& x = pool[ids[c]];
-    LevelEntry e;
-    e.arch = x.arch;
-    e.top1_val = x.top1_val;
-    test_results.push_back(evaluate(net, x.arch, x.bn, test));
-    e.top1_test = test_results.back().top1();
-    e.latency_mean_ms = x.latency_ms;
-    e.latency_p90_ms = x.latency_p90;
-    NetCost cost = net_cost(spec, x.arch);
-    e.mflops = cost.mflops;
-    e.params = cost.params;
-    table.levels.push_back(e);
-    level_bn.push_back(x.bn);
-  }
-  save_level_bn(table.bn_path(), level_bn);
-  table.save(o.out);
-
-  // Summary for the report: every candidate, the front, the levels.
-  JsonWriter w;
-  w.begin_object();
-  w.key("model").value(spec.name).key("dims").value(o.dims.empty() ? "all" : o.dims);
-  w.key("threads").value(o.latency_threads);
-  w.key("predictor").begin_object().key("train").value(fit.train).key("holdout").value(fit.holdout);
-  w.key("rmse_pp").value(fit.rmse_pp).key("kendall_tau").value(fit.kendall_tau).end_object();
-  w.key("seconds").begin_object().key("predictor").value(t_predictor).key("search").value(t_search);
-  w.key("measure").value(t_measure).key("total").value(seconds_since(t0)).end_object();
-  w.key("candidates").begin_array();
-  for (size_t k = 0; k < ids.size(); ++k) {
-    const Candidate& x = pool[ids[k]];
-    w.begin_object().key("arch").value(x.arch.to_text()).key("source").value(x.source);
-    w.key("top1_val").value(x.top1_val).key("latency_ms").value(x.latency_ms);
-    w.key("predicted_top1").value(x.pred_top1).key("predicted_ms").value(x.pred_ms);
-    w.key("front").value(std::find(front.begin(), front.end(), k) != front.end()).end_object();
-  }
-  w.end_array();
-  w.key("levels").begin_array();
-  for (size_t l = 0; l < table.levels.size(); ++l) {
-    const LevelEntry& e = table.levels[l];
-    auto [lo, hi] = wilson95(test_results[l].correct, test_results[l].n);
-    w.begin_object().key("arch").value(e.arch.to_text()).key("top1_val").value(e.top1_val);
-    w.key("top1_test").value(e.top1_test).key("ci95").begin_array().value(lo).value(hi).end_array();
-    w.key("latency_ms").value(e.latency_mean_ms).key("mflops").value(e.mflops);
-    std::string hits(test_results[l].hit.begin(), test_results[l].hit.end());
-    for (char& ch : hits) ch = ch ? '1' : '0';
-    w.key("test_hits").value(hits).end_object();
-  }
-  w.end_array().end_object();
-  write_file_atomic(beside(o.out, ".search.json"), w.str());
-
-  char b[300];
-  for (size_t l = 0; l < table.levels.size(); ++l) {
-    const LevelEntry& e = table.levels[l];
-    auto [lo, hi] = wilson95(test_results[l].correct, test_results[l].n);
-    std::snprintf(b, sizeof b, "level %zu: %s  %.3f ms  val %.2f %%  test %.2f %% [%.2f, %.2f]", l,
-                  e.arch.to_text().c_str(), e.latency_mean_ms, e.top1_val, e.top1_test, lo, hi);
-    log(b);
-    if (l > 0 && e.top1_test < table.levels[l - 1].top1_test) {
-      auto [plo, phi] = wilson95(test_results[l - 1].correct, test_results[l - 1].n);
-      std::snprintf(b, sizeof b, "  inversion: level %zu test %.2f %% [%.2f, %.2f] below level %zu %.2f %% [%.2f, %.2f]",
-                    l, e.top1_test, lo, hi, l - 1, table.levels[l - 1].top1_test, plo, phi);
-      log(b);
-    }
-  }
-  std::snprintf(b, sizeof b,
-                "search took %.0f s (predictor %.0f s, evolution %.0f s, measuring %.0f s); wrote %s, %s, %s",
-                seconds_since(t0), t_predictor, t_search, t_measure, o.out.c_str(), pool_path.c_str(),
-                beside(o.out, ".search.json").c_str());
-  log(b);
+  write_family(spec, space, net, pool, o, Timings{fit, t_predictor, t_search, t_measure, t0});
 }
 
 }  // namespace dofa

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "gpu.h"
 #include "json_reader.h"
 
 #if __has_include(<torch/version.h>)
@@ -92,6 +93,20 @@ void set_threads(int n) {
   at::init_num_threads();  // thread-local init of the calling thread (numbers.md §3.6)
 }
 
+std::string cuda_unavailable_reason() {
+  if (!gpu::compiled()) return "this build has no CUDA sources (nvcc was not found when it was configured, or -Dcuda=disabled)";
+  if (!at::hasCUDA())
+    return "this LibTorch has no CUDA (Debian's libtorch-dev is CPU-only: configure with -Dtorch_dir=<a CUDA LibTorch>)";
+  if (gpu::device_count() == 0) return "no CUDA device found";
+  return "";
+}
+
+std::vector<std::string> available_devices() {
+  std::vector<std::string> d{"cpu"};
+  if (cuda_unavailable_reason().empty()) d.push_back("cuda");
+  return d;
+}
+
 SystemInfo system_info() {
   SystemInfo i;
   i.libtorch = libtorch_version();
@@ -107,7 +122,9 @@ SystemInfo system_info() {
   i.cpu = cpu_model();
   long online = sysconf(_SC_NPROCESSORS_ONLN);
   i.cpus = online > 0 ? int(online) : 0;
-  i.cuda = at::hasCUDA();
+  const std::string why = cuda_unavailable_reason();
+  i.cuda = why.empty();
+  i.gpu = i.cuda ? gpu::device_name(0) : why;
   if (i.blas_kind == "reference")
     i.warning = "reference BLAS in use: install libopenblas0-pthread (1x1 convolutions ~10x slower)";
   else if (i.blas.empty())
@@ -127,6 +144,7 @@ std::string system_info_json(const SystemInfo& i) {
   w.key("cpu").value(i.cpu);
   w.key("cpus").value(i.cpus);
   w.key("cuda").value(i.cuda);
+  w.key("gpu").value(i.gpu);
   w.key("warning").string_or_null(i.warning);
   w.end_object();
   return w.str();
@@ -141,7 +159,7 @@ std::string system_info_text(const SystemInfo& i) {
   o << "\n"
     << "onednn:       " << (i.onednn ? "enabled" : "disabled") << "\n"
     << "cpu:          " << i.cpu << " (" << i.cpus << " online)\n"
-    << "cuda:         " << (i.cuda ? "available" : "not available") << "\n";
+    << "cuda:         " << (i.cuda ? "available: " : "not available: ") << i.gpu << "\n";
   if (!i.warning.empty()) o << "warning:      " << i.warning << "\n";
   return o.str();
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace dofa {
 
@@ -15,7 +16,8 @@ struct SystemInfo {
   bool onednn = false;      // compiled in and enabled
   std::string cpu;          // model name
   int cpus = 0;             // online CPUs
-  bool cuda = false;        // CUDA available to LibTorch
+  bool cuda = false;        // device=cuda works: CUDA sources built, LibTorch with CUDA, a device
+  std::string gpu;          // the first CUDA device's name, or why cuda is unavailable
   std::string warning;      // e.g. reference BLAS in use
 };
 
@@ -23,6 +25,10 @@ struct SystemInfo {
 // to n, applied in the calling thread (both are process-wide; last call wins).
 void set_threads(int n);
 SystemInfo system_info();
+// "" when device=cuda works here, else why not.
+std::string cuda_unavailable_reason();
+// The devices a Model can load on here: "cpu", then "cuda" when it works.
+std::vector<std::string> available_devices();
 std::string system_info_json(const SystemInfo& i);  // a JSON object
 std::string system_info_text(const SystemInfo& i);  // human-readable block
 

@@ -13,6 +13,8 @@
 
 #include <glib.h>
 
+#include "dofa_config.h"
+
 #include "cli.h"
 #include "error.h"
 #include "flops.h"
@@ -65,6 +67,7 @@ int bench_switch(const Options& o) {
   ModelOptions mo;
   mo.spec = spec.path;
   mo.weights = o.get("weights", "random:1");
+  mo.device = o.get("device", "cpu");
   for (int i = 0; i < n_levels; ++i) {
     Arch a = Arch::random(spec, 100 + i);
     a.r = r;
@@ -133,7 +136,7 @@ int bench_switch(const Options& o) {
   JsonWriter w;
   w.begin_object().key("bench").value("switch").key("spec").value(spec.name);
   w.key("weights").value(mo.weights).key("resolution").value(r).key("levels").value(n_levels);
-  w.key("threads").value(threads).key("materialize").value("all");
+  w.key("threads").value(threads).key("materialize").value("all").key("device").value(mo.device);
   w.key("switches").value(n_switches).key("frames").value((long long)frames.load());
   w.key("run_s").value(run_s);
   w.key("switch_p50_us").value(percentile(switch_us, 50)).key("switch_p99_us").value(percentile(switch_us, 99));
@@ -151,10 +154,10 @@ int bench_switch(const Options& o) {
 
   char text[512];
   std::snprintf(text, sizeof text,
-                "switch: %d switches, %ld frames over %.1f s (%d levels, r=%d, %d thread(s))\n"
+                "switch: %d switches, %ld frames over %.1f s (%d levels, r=%d, %d thread(s), %s)\n"
                 "  switch p50 %.3f us, p99 %.3f us\n  first frame after a switch / steady median: p50 %.3f, p99 %.3f "
                 "(%zu frames)\n  steady frames / steady median: p99 %.3f\n  frames dropped: %ld\n",
-                n_switches, frames.load(), run_s, n_levels, r, threads, percentile(switch_us, 50),
+                n_switches, frames.load(), run_s, n_levels, r, threads, mo.device.c_str(), percentile(switch_us, 50),
                 percentile(switch_us, 99), percentile(first_ratio, 50), percentile(first_ratio, 99),
                 first_ratio.size(), percentile(steady_ratio, 99), dropped.load());
   print_or_json(o, w, text);
@@ -165,6 +168,10 @@ int bench_levels(const Options& o) {
   Spec spec = load_spec(o);
   const int threads = o.get_int("threads", 1), runs = o.get_int("runs", 20);
   if (runs < 1) throw Error("--runs must be >= 1");
+  const std::string device = o.get("device", "cpu");
+  if (device != "cpu" && device != "cuda") throw Error("--device " + device + ": expected cpu or cuda");
+  const bool cuda = device == "cuda";
+  if (cuda && !cuda_unavailable_reason().empty()) throw Error("--device cuda: " + cuda_unavailable_reason());
   set_threads(threads);
   Supernet net = Supernet::open(spec, o.get("weights", "random:1"));
   const double rss_supernet = rss_mb();
@@ -187,19 +194,24 @@ int bench_levels(const Options& o) {
   JsonWriter w;
   w.begin_object().key("bench").value("levels").key("spec").value(spec.name);
   w.key("weights").value(o.get("weights", "random:1")).key("threads").value(threads).key("runs").value(runs);
+  w.key("device").value(device);
   w.key("levels").begin_array();
   std::string text = "levels: batch 1, " + std::to_string(threads) + " thread(s), median of " +
                      std::to_string(runs) + " runs (ms)\n";
   char line[256];
-  std::snprintf(line, sizeof line, "  %-10s %-64s %8s %8s %8s %8s %7s\n", "name", "arch", "level", "dyn-nchw",
-                "dyn-cl", "level-p90", "speedup");
+  std::snprintf(line, sizeof line, "  %-10s %-64s %8s %8s %8s %8s %7s%s\n", "name", "arch", "level", "dyn-nchw",
+                "dyn-cl", "level-p90", "speedup", cuda ? "     cuda cpu/cuda" : "");
   text += line;
   double min_speedup = 1e9;
   std::vector<std::unique_ptr<Level>> keep;  // all levels resident, as a Model holds them
   for (const auto& [name, arch] : archs) {
     keep.push_back(std::make_unique<Level>(net, arch, nullptr));
     const Level& level = *keep.back();
+    std::unique_ptr<Level> on_gpu;
+    if (cuda) on_gpu = std::make_unique<Level>(net, arch, nullptr, true, c10::Device(c10::kCUDA, 0));
     at::Tensor x = at::randn({1, spec.in_channels, arch.r, arch.r});
+    at::Tensor x_gpu = cuda ? x.to(c10::Device(c10::kCUDA, 0)) : at::Tensor();
+    std::vector<double> t_gpu;
     ForwardOptions nchw, cl;
     cl.channels_last = true;
     std::vector<double> t_level, t_nchw, t_cl;
@@ -214,8 +226,9 @@ int bench_levels(const Options& o) {
       t0 = Clock::now();
       net.forward(x, arch, cl);
       double c = ms_since(t0);
+      double g = on_gpu ? on_gpu->timed_forward(x_gpu) : 0;
       if (i < 3) continue;
-      t_level.push_back(a), t_nchw.push_back(b), t_cl.push_back(c);
+      t_level.push_back(a), t_nchw.push_back(b), t_cl.push_back(c), t_gpu.push_back(g);
     }
     const double speedup = percentile(t_nchw, 50) / percentile(t_level, 50);
     min_speedup = std::min(min_speedup, speedup);
@@ -231,11 +244,20 @@ int bench_levels(const Options& o) {
     stat("dynamic_nchw", t_nchw);
     stat("dynamic_channels_last", t_cl);
     w.key("speedup_vs_dynamic_nchw").value(speedup);
+    if (cuda) {
+      stat("cuda", t_gpu);
+      w.key("cpu_over_cuda").value(percentile(t_level, 50) / percentile(t_gpu, 50));
+    }
     w.end_object();
-    std::snprintf(line, sizeof line, "  %-10s %-64s %8.2f %8.2f %8.2f %8.2f %6.2fx\n", name.c_str(),
+    std::snprintf(line, sizeof line, "  %-10s %-64s %8.2f %8.2f %8.2f %8.2f %6.2fx", name.c_str(),
                   arch.to_text().c_str(), percentile(t_level, 50), percentile(t_nchw, 50), percentile(t_cl, 50),
                   percentile(t_level, 90), speedup);
     text += line;
+    if (cuda) {
+      std::snprintf(line, sizeof line, " %8.3f %7.1fx", percentile(t_gpu, 50), percentile(t_level, 50) / percentile(t_gpu, 50));
+      text += line;
+    }
+    text += "\n";
   }
   w.end_array();
   const double rss = rss_mb();
@@ -255,21 +277,28 @@ int bench_levels(const Options& o) {
 int cmd_bench(const std::vector<std::string>& args) {
   Options o(args,
             {"spec", "weights", "threads", "runs", "arch", "levels", "switches", "burst", "hold-frames", "resolution",
-             "model", "level-table", "level", "frames", "cpu", "data", "oracle-frames", "target-ms", "window"},
+             "model", "level-table", "level", "frames", "cpu", "data", "oracle-frames", "target-ms", "window",
+             "device"},
             {"json"});
   const std::string what = o.positional().empty() ? "" : o.positional()[0];
   if (o.help() || what.empty()) {
     std::printf(
-        "usage: dofa bench switch|levels|element|rtm [--json] [--spec S] [--weights W] [--threads N]\n"
+        "usage: dofa bench switch|levels|preprocess|element|rtm [--json] [--spec S] [--weights W] [--threads N]\n"
+        "       [--device cpu|cuda]\n"
         "  switch  a Model of --levels (8) random archs at --resolution (the smallest) with random weights;\n"
         "          --switches (10000) switches between random levels in bursts of --burst (50), each\n"
         "          followed by --hold-frames (4) frames, while another thread classifies. Reports\n"
         "          switch_p50_us, switch_p99_us, first_frame_ratio_p99 (first frame after a switch /\n"
-        "          that level's steady median in the same run) and frames_dropped.\n"
+        "          that level's steady median in the same run) and frames_dropped. --device cuda: the\n"
+        "          levels in GPU memory, frames preprocessed on the GPU, frame times from CUDA events.\n"
         "  levels  batch-1 latency (median, p90) of max, min and the model's levels (its CPU table;\n"
         "          Dynamic-OFA's nets_6 for ofa-mbv3-w12) or --arch:\n"
         "          the materialised level, the dynamic supernet forward with views in NCHW (as OFA\n"
         "          runs it) and in channels-last, measured round-robin in one run (--runs 20); rss_mb.\n"
+        "          --device cuda adds each level on the GPU (CUDA events) and cpu_over_cuda.\n"
+        "  preprocess  1080p frames of every format to a 28x28 grey and a 224x224 RGB input: the CPU path,\n"
+        "          its per-pixel reference and, with --device cuda, the GPU kernels (upload included,\n"
+        "          and kernels alone): median ms (--runs 50) and the largest difference in levels of 255.\n"
         "  element preprocessing of video frames (1080p NV12 and the other formats the element accepts) to\n"
         "          a 28x28 grey and a 224x224 RGB input: median and p90 ms (--runs 200); then fps through\n"
         "          dofaclassify at --level (0) against the engine's own loop on the same bytes, 28x28 GRAY8\n"
@@ -281,9 +310,17 @@ int cmd_bench(const std::vector<std::string>& args) {
   }
   if (what == "switch") return bench_switch(o);
   if (what == "levels") return bench_levels(o);
+  if (what == "preprocess") return bench_preprocess(o);
+#if DOFA_HAVE_GSTREAMER && DOFA_HAVE_OPENCV
   if (what == "element") return bench_element(o);
+#endif
+#if DOFA_HAVE_GSTREAMER
   if (what == "rtm") return bench_rtm(o);
-  throw Error("unknown benchmark '" + what + "', expected switch, levels, element or rtm");
+#endif
+  if (what == "element" || what == "rtm")
+    throw Error("bench " + what + " runs pipelines, and this build has no GStreamer" +
+                (what == "element" ? std::string(" or no OpenCV") : std::string()));
+  throw Error("unknown benchmark '" + what + "', expected switch, levels, preprocess, element or rtm");
 }
 
 }  // namespace dofa::cli

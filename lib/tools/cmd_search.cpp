@@ -10,7 +10,7 @@ namespace dofa::cli {
 int cmd_search(const std::vector<std::string>& args) {
   Options o(args,
             {"spec", "weights", "data", "val", "test", "lut", "predictor", "pool", "dims", "out", "predictor-archs",
-             "sweep", "levels", "val-images", "threads", "eval-threads", "acc-range", "seed"},
+             "sweep", "levels", "val-images", "threads", "eval-threads", "acc-range", "seed", "device"},
             {});
   if (o.help()) {
     std::printf(
@@ -28,6 +28,9 @@ int cmd_search(const std::vector<std::string>& args) {
         "  --dims D            search only these of width,depth,kernel,resolution (others at max)\n"
         "  --predictor FILE    reuse a fitted predictor instead of measuring new data\n"
         "  --pool FILE         reuse the measured candidates of a pool file (same weights)\n"
+        "  --device cuda       with --pool: the GPU family from the pool's candidates, whose accuracy\n"
+        "                      and BN statistics carry over; only their latency is measured (CUDA\n"
+        "                      events). --out defaults to luts/<model>-cuda.json\n"
         "  --predictor-archs N (300)  --sweep N (12)  --levels N (6)  --acc-range PP (1.0)\n"
         "  --threads N         latency threads (default 1, as the element)  --eval-threads N (2)\n");
     return 0;
@@ -42,7 +45,8 @@ int cmd_search(const std::vector<std::string>& args) {
   s.predictor = o.get("predictor", "");
   s.pool = o.get("pool", "");
   s.dims = o.get("dims", "");
-  s.out = o.get("out", luts_dir(spec) + "/" + spec.name + "-cpu.json");
+  s.device = o.get("device", "cpu");
+  s.out = o.get("out", luts_dir(spec) + "/" + spec.name + "-" + s.device + ".json");
   s.predictor_archs = o.get_int("predictor-archs", s.predictor_archs);
   s.sweep = o.get_int("sweep", s.sweep);
   s.levels = o.get_int("levels", s.levels);

@@ -7,9 +7,15 @@
 #include <vector>
 
 #include "cli.h"
+#include "dofa_config.h"
+#include "error.h"
 #include "system_info.h"
 
 namespace {
+
+[[maybe_unused]] int needs_gstreamer(const std::vector<std::string>&) {
+  throw dofa::Error("this build has no GStreamer (configure with -Dgstreamer=enabled)");
+}
 
 struct Command {
   const char* name;
@@ -27,7 +33,11 @@ const Command kCommands[] = {
     {"profile", dofa::cli::cmd_profile, "per-op latency tables on this device; --check against measured"},
     {"search", dofa::cli::cmd_search, "search, measure and choose a level family (Pareto front)"},
     {"measure", dofa::cli::cmd_measure, "re-measure the latency of every level of a table on this device"},
+#if DOFA_HAVE_GSTREAMER
     {"demo", dofa::cli::cmd_demo, "the paper's runtime experiments on the built-in model, with plots"},
+#else
+    {"demo", needs_gstreamer, "the paper's runtime experiments (needs GStreamer; this build has none)"},
+#endif
     {"report", dofa::cli::cmd_report, "the design-time report (REPORT.md) and its gnuplot plots"},
     {"calibrate", dofa::cli::cmd_calibrate, "recompute the BN statistics of every level of a table"},
     {"eval", dofa::cli::cmd_eval, "top-1 of a level or sub-network on a dataset"},

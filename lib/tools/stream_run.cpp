@@ -2,7 +2,6 @@
 
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
-#include <opencv2/imgproc.hpp>
 
 #include <chrono>
 #include <cstring>
@@ -13,6 +12,7 @@
 #include "dofa_config.h"
 #include "error.h"
 #include "frame_stats.h"
+#include "preprocess_math.h"
 
 namespace dofa::cli {
 
@@ -22,14 +22,16 @@ GreyFrames load_grey_frames(const std::string& data, int n) {
   const Dataset ds = Dataset::open(data).first(n);
   GreyFrames f;
   for (int i = 0; i < ds.size(); ++i) {
-    cv::Mat img = ds.image(i);
-    if (img.channels() != 1) cv::cvtColor(img, img, cv::COLOR_RGB2GRAY);
-    if (i == 0) f.width = img.cols, f.height = img.rows;
-    if (img.cols != f.width || img.rows != f.height)
-      throw Error(data + ": image " + std::to_string(i) + " is " + std::to_string(img.cols) + "x" +
-                  std::to_string(img.rows) + ", expected every image " + std::to_string(f.width) + "x" +
+    const Image img = ds.image(i);
+    if (i == 0) f.width = img.width, f.height = img.height;
+    if (img.width != f.width || img.height != f.height)
+      throw Error(data + ": image " + std::to_string(i) + " is " + std::to_string(img.width) + "x" +
+                  std::to_string(img.height) + ", expected every image " + std::to_string(f.width) + "x" +
                   std::to_string(f.height));
-    for (int y = 0; y < img.rows; ++y) f.pixels.insert(f.pixels.end(), img.ptr<uint8_t>(y), img.ptr<uint8_t>(y) + img.cols);
+    for (int y = 0; y < img.height; ++y)
+      for (int x = 0; x < img.width; ++x)
+        f.pixels.push_back(img.channels == 1 ? img.at(x, y)
+                                             : pixel::rgb_grey(img.at(x, y, 0), img.at(x, y, 1), img.at(x, y, 2)));
     f.labels.push_back(ds.label(i));
   }
   if (f.labels.empty()) throw Error(data + ": no images");
