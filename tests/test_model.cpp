@@ -1,5 +1,6 @@
 // Model and Runner: materialise modes, the shared cache, switching from
 // another thread while classifying, level tables, preprocessing.
+#include <c10/core/GradMode.h>
 #include <ATen/ATen.h>
 
 #include <atomic>
@@ -152,7 +153,7 @@ START_TEST(test_lazy) {
 END_TEST
 
 START_TEST(test_level_table_model) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   Spec s = Spec::load(tiny_path());
   std::string dir = dofa_test::temp_dir();
   Supernet net = Supernet::random(s, 12);

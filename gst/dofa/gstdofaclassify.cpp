@@ -52,6 +52,12 @@
  * dofa-device-refused, when #GstDofaClassify:device is set to a device that cannot run:
  * - `requested` (string), `device` (string, the one kept), `reason` (string)
  *
+ * dofa-device-changed, on the first frame run on a device set while playing
+ * (its Model is loaded and warmed in the background while the old device
+ * keeps classifying; no frame waits and none is dropped):
+ * - `old-device`, `new-device` (string), `num-levels` (gint), `level` (gint): the level chosen there
+ * A dofa-levels-measured message for the new device's levels follows.
+ *
  * A QoS message is posted when load forces the level down (GStreamer's QoS
  * design names "switch to lower quality processing" as the long-term answer to
  * lateness): quality = 1000000 * level / (num-levels - 1), processed = frames,
@@ -73,6 +79,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gstdofameta.h"
@@ -110,12 +117,17 @@ struct Settings {
   bool latency_report = false;
 };
 
-// What the streaming side owns between start() and stop().
-struct State {
+// A Model with its Runner and runtime manager, ready to classify: what start()
+// builds, and what a device change builds in the background.
+struct Engine {
   std::shared_ptr<const dofa::Model> model;
   std::unique_ptr<dofa::Runner> runner;
   std::unique_ptr<dofa::Rtm> rtm;
   dofa::RtmSettings decided_with;  // settings of the last decision
+};
+
+// What the streaming side owns between start() and stop().
+struct State : Engine {
   std::chrono::steady_clock::time_point started;
   GstVideoInfo info;
   bool have_info = false;
@@ -142,6 +154,10 @@ struct _GstDofaClassify {
   // The last Model loaded, kept past stop() so that READY <-> PAUSED cycles
   // find it in the process-wide cache instead of loading it again.
   std::shared_ptr<const dofa::Model> *kept_model;
+  // A device change while running: `preparer` builds the new device's Engine
+  // and leaves it in `pending`, which the streaming thread adopts on its next frame.
+  std::thread *preparer;
+  Engine *pending;
   // Read-only properties, written by the streaming thread under the settings lock.
   gint current_level;
   gint num_levels;
@@ -317,12 +333,14 @@ double_array (const std::vector<double> &xs)
 
 /* --- properties ----------------------------------------------------------- */
 
+static void prepare_device (GstDofaClassify * self);
+
 static void
 gst_dofa_classify_set_property (GObject * object, guint prop_id, const GValue * value, GParamSpec * pspec)
 {
   GstDofaClassify *self = GST_DOFA_CLASSIFY (object);
   Settings &s = *self->settings;
-  bool refuse_device = false;
+  bool refuse_device = false, change_device = false;
 
   lock_settings (self);
   switch (prop_id) {
@@ -334,11 +352,13 @@ gst_dofa_classify_set_property (GObject * object, guint prop_id, const GValue * 
       break;
     case PROP_DEVICE:{
       Device d = (Device) g_value_get_enum (value);
-      // A running element keeps a device it can use; this build has no CUDA path yet.
-      if (d == DEVICE_CUDA && self->state && self->state->model)
+      // A running element keeps a device it can use; another is prepared in the background.
+      if (d == DEVICE_CUDA && !cuda_available () && self->state)
         refuse_device = true;
-      else
+      else {
+        change_device = self->state && d != s.device;
         s.device = d;
+      }
       break;
     }
     case PROP_LATENCY_MS:
@@ -396,9 +416,10 @@ gst_dofa_classify_set_property (GObject * object, guint prop_id, const GValue * 
     GST_WARNING_OBJECT (self, "device=cuda refused while running: CUDA is not available; keeping %s", kept);
     post (self, post_messages, gst_structure_new ("dofa-device-refused", "requested", G_TYPE_STRING, "cuda",
             "device", G_TYPE_STRING, kept, "reason", G_TYPE_STRING,
-            cuda_available ()? "switching devices while running is not supported by this build" :
-            "CUDA is not available (LibTorch without CUDA, or no GPU)", NULL));
+            ("CUDA is not available: " + dofa::cuda_unavailable_reason ()).c_str (), NULL));
   }
+  if (change_device)
+    prepare_device (self);
 }
 
 static void
@@ -478,6 +499,126 @@ gst_dofa_classify_get_property (GObject * object, guint prop_id, GValue * value,
 
 /* --- lifecycle ------------------------------------------------------------ */
 
+// The Model of the settings' (model, level table, device), a Runner on it and
+// a runtime manager over its levels, at the level the settings ask for. Throws.
+static Engine
+build_engine (const Settings & s)
+{
+  Engine e;
+  dofa::ModelOptions o;
+  o.spec = s.model.empty ()? dofa::kBuiltinModel : s.model;
+  o.level_table = s.level_table;
+  o.device = device_name (s.device);
+  e.model = dofa::Model::get (o);
+  e.runner = std::make_unique<dofa::Runner> (e.model);
+  const dofa::Model &m = *e.model;
+  const int n = m.num_levels ();
+  // The RTM prefers the latency measured at load on this machine to the table's.
+  std::vector<dofa::RtmLevel> levels;
+  for (int i = 0; i < n; ++i) {
+    const dofa::LevelInfo &li = m.level (i);
+    double ms = li.measured_ms > 0 ? li.measured_ms : li.latency_p90_ms;
+    // Without a measured accuracy the table's order (fastest to most accurate) stands in.
+    levels.push_back ({li.top1 >= 0 ? li.top1 : 100.0 * (i + 1) / n, ms > 0 ? ms : 1.0});
+  }
+  e.decided_with = s.rtm;
+  e.rtm = std::make_unique<dofa::Rtm> (levels, e.decided_with);
+  e.runner->switch_to (e.rtm->decide (e.decided_with).level);
+  return e;
+}
+
+static void
+post_levels_measured (GstDofaClassify * self, bool allowed, const dofa::Model & m)
+{
+  const int n = m.num_levels ();
+  std::vector<double> measured, table, accuracy;
+  for (int i = 0; i < n; ++i) {
+    measured.push_back (m.level (i).measured_ms);
+    table.push_back (m.level (i).latency_p90_ms);
+    accuracy.push_back (m.level (i).top1);
+  }
+  GstStructure *msg = gst_structure_new ("dofa-levels-measured", "num-levels", G_TYPE_INT, n, NULL);
+  GValue a = double_array (measured), b = double_array (table), c = double_array (accuracy);
+  gst_structure_take_value (msg, "measured-ms", &a);
+  gst_structure_take_value (msg, "table-p90-ms", &b);
+  gst_structure_take_value (msg, "accuracy", &c);
+  post (self, allowed, msg);
+}
+
+static void
+join_preparer (GstDofaClassify * self)
+{
+  lock_settings (self);
+  std::thread *t = self->preparer;
+  self->preparer = NULL;
+  unlock_settings (self);
+  if (t) {
+    t->join ();
+    delete t;
+  }
+}
+
+// Builds the Engine of the device just set while the stream runs on the old
+// one; on failure the old device stays and dofa-device-refused says why.
+static void
+prepare_device (GstDofaClassify * self)
+{
+  join_preparer (self);  // one at a time; the last setting wins
+  lock_settings (self);
+  const Settings s = *self->settings;
+  delete self->pending;
+  self->pending = NULL;
+  self->preparer = new std::thread ([self, s] {
+    try {
+      auto e = std::make_unique<Engine> (build_engine (s));
+      lock_settings (self);
+      if (self->state && self->settings->device == s.device) {
+        delete self->pending;
+        self->pending = e.release ();
+      }
+      unlock_settings (self);
+    } catch (const std::exception &ex) {
+      lock_settings (self);
+      std::string kept = self->state ? self->state->model->device () : device_name (s.device);
+      if (self->state && self->settings->device == s.device)
+        self->settings->device = kept == "cuda" ? DEVICE_CUDA : DEVICE_CPU;
+      unlock_settings (self);
+      GST_WARNING_OBJECT (self, "device=%s refused: %s; keeping %s", device_name (s.device), ex.what (), kept.c_str ());
+      post (self, s.post_messages, gst_structure_new ("dofa-device-refused", "requested", G_TYPE_STRING,
+              device_name (s.device), "device", G_TYPE_STRING, kept.c_str (), "reason", G_TYPE_STRING, ex.what (), NULL));
+    }
+  });
+  unlock_settings (self);
+}
+
+// The streaming thread takes over an Engine prepared for another device.
+static void
+adopt_pending (GstDofaClassify * self, State & st, const Settings & s)
+{
+  lock_settings (self);
+  std::unique_ptr<Engine> e (self->pending);
+  self->pending = NULL;
+  unlock_settings (self);
+  if (!e)
+    return;
+  const std::string old_device = st.model->device ();
+  static_cast<Engine &> (st) = std::move (*e);
+  *self->kept_model = st.model;
+  const dofa::Model &m = *st.model;
+  const int level = st.runner->level ();
+  lock_settings (self);
+  self->num_levels = m.num_levels ();
+  self->current_level = level;
+  self->expected_accuracy = m.level (level).top1;
+  unlock_settings (self);
+  GST_INFO_OBJECT (self, "device %s -> %s: %d levels, level %d", old_device.c_str (), m.device ().c_str (),
+      m.num_levels (), level);
+  post (self, s.post_messages, gst_structure_new ("dofa-device-changed", "old-device", G_TYPE_STRING,
+          old_device.c_str (), "new-device", G_TYPE_STRING, m.device ().c_str (), "num-levels", G_TYPE_INT,
+          m.num_levels (), "level", G_TYPE_INT, level, NULL));
+  post_levels_measured (self, s.post_messages, m);
+}
+
 static gboolean
 gst_dofa_classify_start (GstBaseTransform * trans)
 {
@@ -489,48 +630,22 @@ gst_dofa_classify_start (GstBaseTransform * trans)
 
   if (s.device == DEVICE_CUDA && !cuda_available ()) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("device=cuda is not available"),
-        ("CUDA is not available to LibTorch (a CPU-only build, or no GPU); use device=cpu"));
+        ("%s; use device=cpu", dofa::cuda_unavailable_reason ().c_str ()));
     return FALSE;
   }
 
   auto state = std::make_unique<State> ();
-  dofa::ModelOptions o;
-  o.spec = s.model.empty ()? dofa::kBuiltinModel : s.model;
-  o.level_table = s.level_table;
-  o.device = device_name (s.device);
+  const std::string model = s.model.empty ()? dofa::kBuiltinModel : s.model;
   try {
     dofa::set_threads (s.threads);
-    state->model = dofa::Model::get (o);
+    static_cast<Engine &> (*state) = build_engine (s);
     *self->kept_model = state->model;
-    state->runner = std::make_unique<dofa::Runner> (state->model);
   } catch (const std::exception &e) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load model '%s'", o.spec.c_str ()), ("%s", e.what ()));
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load model '%s'", model.c_str ()), ("%s", e.what ()));
     return FALSE;
   }
   const dofa::Model &m = *state->model;
   const int n = m.num_levels ();
-  std::vector<double> measured, table, accuracy;
-  for (int i = 0; i < n; ++i) {
-    measured.push_back (m.level (i).measured_ms);
-    table.push_back (m.level (i).latency_p90_ms);
-    accuracy.push_back (m.level (i).top1);
-  }
-  try {
-    // The RTM prefers the latency measured at load on this machine to the table's.
-    std::vector<dofa::RtmLevel> levels;
-    for (int i = 0; i < n; ++i) {
-      const dofa::LevelInfo &li = m.level (i);
-      double ms = li.measured_ms > 0 ? li.measured_ms : li.latency_p90_ms;
-      // Without a measured accuracy the table's order (fastest to most accurate) stands in.
-      levels.push_back ({li.top1 >= 0 ? li.top1 : 100.0 * (i + 1) / n, ms > 0 ? ms : 1.0});
-    }
-    state->decided_with = s.rtm;
-    state->rtm = std::make_unique<dofa::Rtm> (levels, state->decided_with);
-    state->runner->switch_to (state->rtm->decide (state->decided_with).level);
-  } catch (const std::exception &e) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not start the runtime manager"), ("%s", e.what ()));
-    return FALSE;
-  }
   state->started = std::chrono::steady_clock::now ();
 
   lock_settings (self);
@@ -545,13 +660,8 @@ gst_dofa_classify_start (GstBaseTransform * trans)
   self->state = state.release ();
   unlock_settings (self);
 
-  GST_INFO_OBJECT (self, "model %s: %d levels", m.spec ().name.c_str (), n);
-  GstStructure *msg = gst_structure_new ("dofa-levels-measured", "num-levels", G_TYPE_INT, n, NULL);
-  GValue a = double_array (measured), b = double_array (table), c = double_array (accuracy);
-  gst_structure_take_value (msg, "measured-ms", &a);
-  gst_structure_take_value (msg, "table-p90-ms", &b);
-  gst_structure_take_value (msg, "accuracy", &c);
-  post (self, s.post_messages, msg);
+  GST_INFO_OBJECT (self, "model %s on %s: %d levels", m.spec ().name.c_str (), m.device ().c_str (), n);
+  post_levels_measured (self, s.post_messages, m);
   return TRUE;
 }
 
@@ -560,9 +670,12 @@ gst_dofa_classify_stop (GstBaseTransform * trans)
 {
   GstDofaClassify *self = GST_DOFA_CLASSIFY (trans);
 
+  join_preparer (self);
   lock_settings (self);
   State *state = self->state;
   self->state = NULL;
+  delete self->pending;
+  self->pending = NULL;
   unlock_settings (self);
   // The Model stays cached while another element holds it.
   delete state;
@@ -708,6 +821,7 @@ classify_frame (GstDofaClassify * self, GstBuffer * buf)
   lock_settings (self);
   const Settings s = *self->settings;
   unlock_settings (self);
+  adopt_pending (self, *st, s);
 
   if (s.threads != st->applied_threads) {
     dofa::set_threads (s.threads);      // process-wide; applied in this (streaming) thread
@@ -836,6 +950,8 @@ static void
 gst_dofa_classify_finalize (GObject * object)
 {
   GstDofaClassify *self = GST_DOFA_CLASSIFY (object);
+  join_preparer (self);
+  delete self->pending;
   delete self->state;
   delete self->settings;
   delete self->kept_model;
@@ -851,6 +967,8 @@ gst_dofa_classify_init (GstDofaClassify * self)
   self->settings = new Settings ();
   self->state = NULL;
   self->kept_model = new std::shared_ptr<const dofa::Model> ();
+  self->preparer = NULL;
+  self->pending = NULL;
   self->current_level = -1;
   self->num_levels = 0;
   self->expected_accuracy = -1.0;

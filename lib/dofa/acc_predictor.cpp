@@ -1,5 +1,6 @@
 #include "acc_predictor.h"
 
+#include <c10/core/GradMode.h>
 #include <ATen/Functions.h>
 
 #include <cmath>
@@ -117,7 +118,7 @@ AccPredictor AccPredictor::fit(const Spec& spec, const std::vector<Arch>& archs,
   for (int s = 1; s <= steps; ++s) {
     at::Tensor loss = (p.forward(xt) - yt).pow(2).mean();
     loss.backward();
-    at::NoGradGuard ng;
+    c10::NoGradGuard ng;
     for (size_t i = 0; i < params.size(); ++i) {
       at::Tensor g = params[i].grad() + wd * params[i];
       m1[i].mul_(b1).add_(g, 1 - b1);

@@ -9,6 +9,7 @@
 // A block past its stage's depth has all its slots zero.
 #pragma once
 
+#include <cstdint>
 #include <ATen/ATen.h>
 
 #include <string>

@@ -8,6 +8,7 @@
 #pragma once
 
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>

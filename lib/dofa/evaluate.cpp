@@ -1,5 +1,6 @@
 #include "evaluate.h"
 
+#include <c10/core/GradMode.h>
 #include <ATen/Functions.h>
 
 #include <algorithm>
@@ -12,7 +13,7 @@ namespace dofa {
 
 BnStats calibrate_bn(const Supernet& net, const Arch& a, const Dataset& train, int images, int batch,
                      uint64_t seed) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const int n = std::min(images, train.size());
   std::vector<int> ids = shuffled(train.size(), seed, 0xca11b);
   ids.resize(size_t(n));

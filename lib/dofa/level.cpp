@@ -1,5 +1,6 @@
 #include "level.h"
 
+#include <c10/core/GradMode.h>
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
@@ -51,7 +52,7 @@ at::Tensor Level::Conv::run(const at::Tensor& x) const {
 Level::Level(const Supernet& net, const Arch& arch, const BnStats* stats, bool channels_last, c10::Device device)
     : arch_(arch), in_channels_(net.spec().in_channels), channels_last_(channels_last && device.is_cpu()),
       device_(device) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const Spec& s = net.spec();
   arch_.validate(s);
   BnStats own;

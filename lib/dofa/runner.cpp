@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "error.h"
 #include "gpu_preprocess.h"
@@ -15,6 +16,7 @@ namespace dofa {
 struct Runner::Gpu {
   gpu::FramePreprocess pre;
   gpu::EventTimer timer;
+  std::thread::id warmed;  // the thread whose cuDNN plans hold every level
 };
 
 Runner::Runner(std::shared_ptr<const Model> model, int level) : model_(std::move(model)) {
@@ -55,6 +57,14 @@ Classification Runner::classify(const ImageView& image, int top_k) {
   const Spec& spec = model_->spec();
   const int r = model_->level(level).arch.r;
   if (gpu_) {
+    // cuDNN's execution plans are cached per thread (PyTorch keeps them
+    // thread_local), so levels warmed at load are cold in another thread: the
+    // first frame in a thread warms every level, and no switch stalls later.
+    if (gpu_->warmed != std::this_thread::get_id()) {
+      for (int i = 0; i < model_->num_levels(); ++i)
+        if (auto l = model_->impl().ready(i)) l->warm_up(2);
+      gpu_->warmed = std::this_thread::get_id();
+    }
     // Uploaded once, preprocessed on the GPU straight into the input.
     const float* in = gpu_->pre.run(image, spec, r, spec.eval_crop);
     return infer(at::from_blob(const_cast<float*>(in), {1, spec.in_channels, r, r},

@@ -5,6 +5,7 @@
 // BN file), the candidate pool (+ BN file) and a summary for the report.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 

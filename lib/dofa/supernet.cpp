@@ -1,5 +1,6 @@
 #include "supernet.h"
 
+#include <c10/core/GradMode.h>
 #include <ATen/Functions.h>
 
 #include <algorithm>
@@ -125,7 +126,7 @@ Supernet Supernet::load(const Spec& spec, const std::string& path) {
 }
 
 Supernet Supernet::random(const Spec& spec, uint64_t seed) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   at::Generator gen = at::detail::createCPUGenerator(seed);
   TensorMap w;
   for (const KeyShape& k : supernet_keys(spec)) {

@@ -1,5 +1,6 @@
 #include "train.h"
 
+#include <c10/core/GradMode.h>
 #include <ATen/Functions.h>
 #include <sys/stat.h>
 
@@ -84,7 +85,7 @@ void select_bn(TensorMap& w, const std::string& bn, const at::Tensor& idx) {
 // expand ratio keeps the most important prefix; SE's hidden channels likewise
 // by the L1 norm of their expand weights.
 void sort_middle_channels(TensorMap& w, const Spec& spec) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (const SuperBlock& b : spec.blocks) {
     if (b.stage < 0) continue;
     const BlockKeys k = block_keys(b);
@@ -324,7 +325,7 @@ void train(const Spec& spec, const TrainOptions& o) {
                            spec, r, &rng);
       at::Tensor soft;
       if (teacher) {
-        at::NoGradGuard ng;
+        c10::NoGradGuard ng;
         soft = at::softmax(teacher->forward(b.x, {teacher_arch.ks, teacher_arch.e, teacher_arch.d, r}, teacher_fw), 1);
       }
       const double lr = lr_at(ph.lr, st.step, total, warmup);
@@ -342,7 +343,7 @@ void train(const Spec& spec, const TrainOptions& o) {
       }
       {
         // SGD, momentum 0.9, Nesterov, weight decay 3e-5 (numbers.md §2.2).
-        at::NoGradGuard ng;
+        c10::NoGradGuard ng;
         for (auto& [key, p] : weights) {
           if (is_buffer(key) || !p.grad().defined()) continue;
           at::Tensor g = p.grad();

@@ -1,6 +1,7 @@
 // dofa export: a static sub-network as OFA users know it: net.config (the JSON
 // of OFA's MobileNetV3.config) and `init`, its state_dict in the torch zip
 // format with the static network's key names (ofa-facts §2.7, §3.3).
+#include <c10/core/GradMode.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 
@@ -75,7 +76,7 @@ void add_bn(TensorMap& out, const std::string& to, const Supernet& net, const st
 
 // The static sub-network's state_dict: blocks numbered consecutively, BN unfolded.
 TensorMap static_state_dict(const Supernet& net, const Arch& a) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const Spec& s = net.spec();
   TensorMap out;
   out["first_conv.conv.weight"] = net.w("first_conv.conv.weight").clone();

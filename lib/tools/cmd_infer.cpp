@@ -1,5 +1,6 @@
 // dofa infer: a float32 NCHW tensor file through one sub-network -> logits file,
 // so other implementations can be compared with ours.
+#include <c10/core/GradMode.h>
 #include <cstdio>
 
 #include "cli.h"
@@ -38,7 +39,7 @@ int cmd_infer(const std::vector<std::string>& args) {
                 std::to_string(arch.r) + "] for arch " + arch.to_text());
   at::Tensor logits;
   if (o.flag("dynamic")) {
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     logits = net.forward(x, arch);
   } else {
     Level level(net, arch, nullptr);

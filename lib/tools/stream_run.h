@@ -6,6 +6,7 @@
 // element's metadata. The runs of `dofa bench rtm` and `dofa demo`.
 #pragma once
 
+#include <cstdint>
 #include <gst/gst.h>
 
 #include <functional>

@@ -50,8 +50,16 @@ fi
 torch=${DOFA_TORCH_DIR:-$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))')}
 [ "$torch" = debian ] && torch=
 export PATH=$PATH:/usr/local/cuda/bin
+# Newer LibTorch headers may want a newer C++ than the project's C++17.
+std=c++17
+if [ -n "$torch" ]; then
+  echo '#include <ATen/Tensor.h>' >/tmp/dofa-std-probe.cpp
+  g++ -std=c++17 -fsyntax-only -I"$torch/include" -I"$torch/include/torch/csrc/api/include" /tmp/dofa-std-probe.cpp \
+    >/dev/null 2>&1 || std=c++20
+fi
+echo "C++ standard: $std"
 rm -rf "$build"
-step configure meson setup "$build" "$root" -Dbuildtype=release -Dtorch_dir="$torch" -Dcuda=enabled \
+step configure meson setup "$build" "$root" -Dbuildtype=release -Dcpp_std=$std -Dtorch_dir="$torch" -Dcuda=enabled \
   -Dopencv=disabled -Dgstreamer=auto || { echo "configure failed"; exit 1; }
 step build ninja -C "$build" -k 0 lib/tools/dofa tests/gpu/test_gpu || { echo "build failed"; exit 1; }
 t_built=$(date +%s)
@@ -63,8 +71,8 @@ step info "$dofa" info --system
 step test_gpu "$build/tests/gpu/test_gpu"
 step levels_fmnist "$dofa" bench levels --device cuda --runs 30 --json
 step levels_w12 "$dofa" bench levels --spec ofa-mbv3-w12 --device cuda --runs 10 --json
-step switch "$dofa" bench switch --device cuda --switches 2000 --json
-step switch_w12 "$dofa" bench switch --spec ofa-mbv3-w12 --resolution 160 --device cuda --switches 1000 --json
+step switch "$dofa" bench switch --device cuda --switches 20000 --json
+step switch_w12 "$dofa" bench switch --spec ofa-mbv3-w12 --resolution 160 --device cuda --switches 5000 --json
 step preprocess "$dofa" bench preprocess --device cuda --runs 30 --json
 step measure_w12 "$dofa" measure --level-table "$root/luts/ofa-mbv3-w12-cpu.json" --device cuda --runs 50 \
   --out "$out/ofa-mbv3-w12-cuda.json"

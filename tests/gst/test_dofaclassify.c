@@ -357,7 +357,7 @@ GST_START_TEST (test_corrupt_level_table)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_cuda_refused)
+GST_START_TEST (test_device_switch)
 {
   GstElement *e = gst_element_factory_make ("dofaclassify", NULL);
   gchar *devices;
@@ -368,10 +368,32 @@ GST_START_TEST (test_cuda_refused)
 
   g_object_get (e, "available-devices", &devices, NULL);
   if (strstr (devices, "cuda")) {
+    /* A CUDA machine: cpu -> cuda -> cpu while playing. Every frame is
+     * classified, by the old device until the new one is ready. */
+    const gchar *to[] = { "cuda", "cpu" };
     g_free (devices);
     gst_object_unref (e);
+    h = harness_for ("RGB", "");
+    gst_element_set_bus (h->element, bus);
+    gst_buffer_unref (push_pull (h));
+    for (int i = 0; i < 2; ++i) {
+      int frames = 0;
+      gst_util_set_object_arg (G_OBJECT (el (h)), "device", to[i]);
+      while (count_messages (bus, "dofa-device-changed") == 0 && frames < 2000) {
+        GstBuffer *out = push_pull (h);
+        fail_unless (gst_buffer_get_dofa_classification_meta (out) != NULL);
+        gst_buffer_unref (out);
+        ++frames;
+        g_usleep (1000);
+      }
+      fail_unless (frames < 2000, "no dofa-device-changed to %s", to[i]);
+      g_object_get (el (h), "device", &device, NULL);
+      fail_unless_equals_int (device, i == 0 ? 1 : 0);
+    }
+    gst_element_set_bus (h->element, NULL);
     gst_object_unref (bus);
-    return;                     /* a CUDA machine: tests/gpu covers it */
+    gst_harness_teardown (h);
+    return;
   }
   g_free (devices);
   gst_element_set_bus (e, bus);
@@ -728,7 +750,7 @@ dofaclassify_suite (void)
   tcase_add_test (tc, test_post_messages_and_stats);
   tcase_add_test (tc, test_missing_model_then_fixed);
   tcase_add_test (tc, test_corrupt_level_table);
-  tcase_add_test (tc, test_cuda_refused);
+  tcase_add_test (tc, test_device_switch);
   tcase_add_test (tc, test_state_cycles);
   tcase_add_test (tc, test_ready_paused_keeps_model);
   tcase_add_test (tc, test_properties_from_another_thread);
