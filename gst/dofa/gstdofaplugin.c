@@ -4,13 +4,17 @@
 #endif
 
 #include "gstdofaclassify.h"
+#if DOFA_HAVE_OVERLAY
 #include "gstdofaoverlay.h"
+#endif
 
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
   gboolean ok = GST_ELEMENT_REGISTER (dofaclassify, plugin);
-  ok &= GST_ELEMENT_REGISTER (dofaoverlay, plugin);
+#if DOFA_HAVE_OVERLAY
+  ok &= GST_ELEMENT_REGISTER (dofaoverlay, plugin);     /* draws with OpenCV */
+#endif
   return ok;
 }
 

@@ -1,15 +1,22 @@
 // dofa bench element: what the element adds around the engine, per section.
 //   preprocess  frame -> input tensor for every video format the element
 //               accepts, 1920x1080 (and 28x28 GRAY8) to a 28x28 grey and a
-//               224x224 RGB input, one thread
+//               224x224 RGB input, one thread; the per-pixel reference's
+//               difference; with --device cuda the GPU kernels too
 //   overhead    frames per second through dofaclassify at a fixed level against
 //               the engine's own loop (preprocess + classify) on the same frame
-//               bytes, model and level: overhead_ratio = element fps / engine fps
+//               bytes, model, level and device: overhead_ratio = element fps /
+//               engine fps (builds with GStreamer)
 #include <glib.h>
+
+#include "dofa_config.h"
+#if DOFA_HAVE_GSTREAMER
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
+#endif
+#if DOFA_HAVE_OPENCV
 #include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -19,8 +26,8 @@
 #include <vector>
 
 #include "cli.h"
-#include "dofa_config.h"
 #include "error.h"
+#include "gpu_preprocess.h"
 #include "model.h"
 #include "runner.h"
 #include "json_reader.h"
@@ -79,33 +86,38 @@ std::vector<uint8_t> scene_rgb(int w, int h) {
   return px;
 }
 
+// The scene in one format (even sizes). YUV: BT.601 limited range, chroma of
+// each 2x2 block's top-left pixel; grey: OpenCV's RGB -> grey weights.
 Frame make_frame(PixelFormat f, int w, int h) {
   Frame fr{f, w, h, {}, {}, {}};
   const std::vector<uint8_t> rgb = scene_rgb(w, h);
-  const cv::Mat src(h, w, CV_8UC3, const_cast<uint8_t*>(rgb.data()));
-  cv::Mat m;
-  switch (f) {
-    case PixelFormat::Gray8: cv::cvtColor(src, m, cv::COLOR_RGB2GRAY); break;
-    case PixelFormat::RGB: m = src; break;
-    case PixelFormat::BGR: cv::cvtColor(src, m, cv::COLOR_RGB2BGR); break;
-    case PixelFormat::RGBA:
-    case PixelFormat::RGBx: cv::cvtColor(src, m, cv::COLOR_RGB2RGBA); break;
-    case PixelFormat::BGRA:
-    case PixelFormat::BGRx: cv::cvtColor(src, m, cv::COLOR_RGB2BGRA); break;
-    case PixelFormat::NV12:
-    case PixelFormat::I420: cv::cvtColor(src, m, cv::COLOR_RGB2YUV_I420); break;
-  }
+  auto px = [&](int x, int y, int k) { return float(rgb[(size_t(y) * w + x) * 3 + k]); };
   const size_t luma = size_t(w) * h, cw = size_t(w) / 2, chroma = cw * (h / 2);
   if (f == PixelFormat::NV12 || f == PixelFormat::I420) {
-    fr.data.assign(m.data, m.data + luma);
-    fr.chroma.assign(m.data + luma, m.data + luma + 2 * chroma);  // U then V
-    if (f == PixelFormat::NV12) {
-      std::vector<uint8_t> uv(2 * chroma);
-      for (size_t i = 0; i < chroma; ++i) uv[2 * i] = fr.chroma[i], uv[2 * i + 1] = fr.chroma[chroma + i];
-      fr.chroma = uv;
-    }
+    fr.data.resize(luma);
+    fr.chroma.resize(2 * chroma);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x)
+        fr.data[size_t(y) * w + x] = pixel::to_u8(16 + 0.257f * px(x, y, 0) + 0.504f * px(x, y, 1) + 0.098f * px(x, y, 2));
+    for (size_t y = 0; y < size_t(h / 2); ++y)
+      for (size_t x = 0; x < cw; ++x) {
+        const float r = px(2 * x, 2 * y, 0), g = px(2 * x, 2 * y, 1), b = px(2 * x, 2 * y, 2);
+        const uint8_t U = pixel::to_u8(128 - 0.148f * r - 0.291f * g + 0.439f * b);
+        const uint8_t V = pixel::to_u8(128 + 0.439f * r - 0.368f * g - 0.071f * b);
+        if (f == PixelFormat::NV12) fr.chroma[2 * (y * cw + x)] = U, fr.chroma[2 * (y * cw + x) + 1] = V;
+        else fr.chroma[y * cw + x] = U, fr.chroma[chroma + y * cw + x] = V;  // U then V
+      }
   } else {
-    fr.data.assign(m.data, m.data + m.total() * m.elemSize());
+    const int bpp = bytes_per_pixel(f);
+    const bool bgr = f == PixelFormat::BGR || f == PixelFormat::BGRA || f == PixelFormat::BGRx;
+    fr.data.assign(luma * bpp, 255);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        uint8_t* o = &fr.data[(size_t(y) * w + x) * bpp];
+        if (f == PixelFormat::Gray8) o[0] = pixel::rgb_grey(px(x, y, 0), px(x, y, 1), px(x, y, 2));
+        else
+          for (int k = 0; k < 3; ++k) o[k] = uint8_t(px(x, y, bgr ? 2 - k : k));
+      }
   }
   fr.view = ImageView{fr.data.data(), w, h, size_t(w) * bytes_per_pixel(f), f};
   if (f == PixelFormat::NV12) {
@@ -130,34 +142,58 @@ struct PreprocessResult {
   int width, height;
   std::string to;
   double median_ms, p90_ms;
+  double reference_diff;             // levels of 255 between the per-pixel reference and the CPU path
+  double gpu_median_ms = 0, gpu_diff = 0;  // --device cuda: upload and kernels, waited for; levels from the CPU
 };
 
+// The largest difference of two inputs in levels of 255 (before normalisation).
+double max_levels(const std::vector<float>& a, const std::vector<float>& b, const Spec& s) {
+  double m = 0;
+  const size_t plane = a.size() / size_t(s.in_channels);
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(double(a[i]) - b[i]) * s.std[i / plane] * 255.0);
+  return m;
+}
+
 // Each (frame, target) pair N times in a row after 5 warm-up runs: the frame
-// stays in cache, as one just written by the element upstream would be.
+// stays in cache, as one just written by the element upstream would be. With
+// `gpu`, the GPU path alternates with the CPU one.
 std::vector<PreprocessResult> bench_preprocess(const std::vector<Frame>& frames, const std::vector<Target>& targets,
-                                               int runs) {
+                                               int runs, gpu::FramePreprocess* gpu) {
   std::vector<PreprocessResult> res;
   for (const Frame& f : frames)
     for (const Target& t : targets) {
-      std::vector<float> out(size_t(t.spec.in_channels) * t.r * t.r);
-      std::vector<double> ms;
+      const size_t n = size_t(t.spec.in_channels) * t.r * t.r;
+      std::vector<float> out(n), ref(n), on_gpu(n);
+      std::vector<double> ms, gpu_ms;
       for (int i = 0; i < runs + 5; ++i) {
-        const auto t0 = Clock::now();
+        auto t0 = Clock::now();
         preprocess(f.view, t.spec, t.r, out.data());
         if (i >= 5) ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        if (!gpu) continue;
+        t0 = Clock::now();
+        const float* d = gpu->run(f.view, t.spec, t.r, t.spec.eval_crop);
+        gpu::synchronize();
+        if (i >= 5) gpu_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        if (i == 0) gpu::download(on_gpu.data(), d, n * sizeof(float));
       }
-      res.push_back({format_name(f.format), f.width, f.height, t.name, percentile(ms, 50), percentile(ms, 90)});
+      preprocess_reference(f.view, t.spec, t.r, ref.data(), t.spec.eval_crop);
+      PreprocessResult r{format_name(f.format), f.width, f.height, t.name, percentile(ms, 50), percentile(ms, 90),
+                         max_levels(ref, out, t.spec)};
+      if (gpu) r.gpu_median_ms = percentile(gpu_ms, 50), r.gpu_diff = max_levels(on_gpu, out, t.spec);
+      res.push_back(r);
     }
   return res;
 }
-
-// --- overhead ------------------------------------------------------------------
 
 struct Overhead {
   std::string input;  // e.g. "GRAY8 28x28"
   double element_fps = 0, engine_fps = 0;
   double ratio() const { return engine_fps > 0 ? element_fps / engine_fps : 0; }
 };
+
+#if DOFA_HAVE_GSTREAMER
+// --- overhead ------------------------------------------------------------------
+
 
 // The engine on its own: preprocess + classify of the same bytes, `frames` times.
 double engine_fps(const ModelOptions& mo, int level, const Frame& f, int frames) {
@@ -174,7 +210,8 @@ double element_fps(const ModelOptions& mo, int level, const Frame& f, int frames
   const char* fmt = format_name(f.format);
   std::string launch = "appsrc name=src format=time ! video/x-raw,format=" + std::string(fmt) +
                        ",width=" + std::to_string(f.width) + ",height=" + std::to_string(f.height) +
-                       ",framerate=30/1 ! dofaclassify model=\"" + mo.spec + "\" level=" + std::to_string(level) +
+                       ",framerate=30/1 ! dofaclassify model=\"" + mo.spec + "\" device=" + mo.device +
+                       " level=" + std::to_string(level) +
                        (mo.level_table.empty() ? "" : " level-table=\"" + mo.level_table + "\"") +
                        " post-messages=false ! fakesink sync=false";
   GError* err = nullptr;
@@ -231,6 +268,8 @@ double element_fps(const ModelOptions& mo, int level, const Frame& f, int frames
   return (frames + 5) / secs;
 }
 
+#endif
+
 double median_of(const std::vector<PreprocessResult>& res, const char* format, int w, const char* to) {
   for (const auto& r : res)
     if (r.format == format && r.width == w && r.to == to) return r.median_ms;
@@ -242,10 +281,15 @@ double median_of(const std::vector<PreprocessResult>& res, const char* format, i
 int bench_element(const Options& o) {
   const int runs = o.get_int("runs", 200);
   if (runs < 1) throw Error("--runs " + std::to_string(runs) + ": expected >= 1");
+  const std::string device = o.get("device", "cpu");
+  if (device != "cpu" && device != "cuda") throw Error("--device " + device + ": expected cpu or cuda");
+  if (device == "cuda" && !cuda_unavailable_reason().empty()) throw Error("--device cuda: " + cuda_unavailable_reason());
   // One thread: preprocessing runs in the element's streaming thread, and no
   // OpenCV helper thread may take part in what is measured.
   set_threads(1);
+#if DOFA_HAVE_OPENCV
   cv::setNumThreads(1);
+#endif
 
   // Section 1: preprocessing.
   std::vector<Target> targets;
@@ -256,7 +300,9 @@ int bench_element(const Options& o) {
                         PixelFormat::BGRx, PixelFormat::RGBA, PixelFormat::BGRA, PixelFormat::Gray8})
     frames.push_back(make_frame(f, 1920, 1080));
   frames.push_back(make_frame(PixelFormat::Gray8, 28, 28));
-  const auto pre = bench_preprocess(frames, targets, runs);
+  std::unique_ptr<gpu::FramePreprocess> gpu;
+  if (device == "cuda") gpu = std::make_unique<gpu::FramePreprocess>();
+  const auto pre = bench_preprocess(frames, targets, runs, gpu.get());
   const double nv12_grey = median_of(pre, "NV12", 1920, "28 grey");
   const double nv12_rgb = median_of(pre, "NV12", 1920, "224 rgb");
 
@@ -266,12 +312,16 @@ int bench_element(const Options& o) {
   ModelOptions mo;
   mo.spec = o.get("model", kBuiltinModel);
   mo.level_table = o.get("level-table", "");
+  mo.device = device;
   const int level = o.get_int("level", 0), frames_n = o.get_int("frames", 300);
   try {
     mo.spec = Spec::find(mo.spec);
   } catch (const Error& e) {
     overhead_skipped = e.what();
   }
+#if !DOFA_HAVE_GSTREAMER
+  overhead_skipped = "this build has no GStreamer";
+#else
   if (overhead_skipped.empty()) {
     // The uninstalled plugin, unless GST_PLUGIN_PATH says otherwise.
     g_setenv("GST_PLUGIN_PATH", DOFA_BUILD_DIR "/gst", FALSE);
@@ -287,17 +337,26 @@ int bench_element(const Options& o) {
       overhead.push_back(ov);
     }
   }
+#endif
   double overhead_ratio = 0;
   for (const auto& ov : overhead) overhead_ratio = overhead_ratio == 0 ? ov.ratio() : std::min(overhead_ratio, ov.ratio());
 
   JsonWriter w;
   w.begin_object().key("bench").value("element").key("runs").value(runs).key("threads").value(1);
+  w.key("device").value(device);
   w.key("preprocess").begin_array();
+  double ref_diff = 0, gpu_diff = 0;
   for (const auto& r : pre) {
     w.begin_object().key("format").value(r.format).key("width").value(r.width).key("height").value(r.height);
-    w.key("to").value(r.to).key("median_ms").value(r.median_ms).key("p90_ms").value(r.p90_ms).end_object();
+    w.key("to").value(r.to).key("median_ms").value(r.median_ms).key("p90_ms").value(r.p90_ms);
+    w.key("reference_max_diff").value(r.reference_diff);
+    if (gpu) w.key("gpu_median_ms").value(r.gpu_median_ms).key("gpu_max_diff").value(r.gpu_diff);
+    w.end_object();
+    ref_diff = std::max(ref_diff, r.reference_diff), gpu_diff = std::max(gpu_diff, r.gpu_diff);
   }
   w.end_array();
+  w.key("reference_max_diff").value(ref_diff);
+  if (gpu) w.key("gpu_max_diff").value(gpu_diff);
   w.key("preprocess_nv12_1080p_to_28_grey_ms").value(nv12_grey);
   w.key("preprocess_nv12_1080p_to_224_rgb_ms").value(nv12_rgb);
   w.key("overhead").begin_array();
@@ -317,19 +376,22 @@ int bench_element(const Options& o) {
 
   std::string text = "element: preprocessing, 1 thread, " + std::to_string(runs) + " runs (ms)\n";
   char line[160];
-  std::snprintf(line, sizeof line, "  %-6s %-10s %-8s %8s %8s\n", "format", "size", "to", "median", "p90");
+  std::snprintf(line, sizeof line, "  %-6s %-10s %-8s %8s %8s %8s%s\n", "format", "size", "to", "median", "p90",
+                "ref-diff", gpu ? "      gpu gpu-diff" : "");
   text += line;
   for (const auto& r : pre) {
     const std::string size = std::to_string(r.width) + "x" + std::to_string(r.height);
-    std::snprintf(line, sizeof line, "  %-6s %-10s %-8s %8.3f %8.3f\n", r.format.c_str(), size.c_str(), r.to.c_str(),
-                  r.median_ms, r.p90_ms);
+    std::snprintf(line, sizeof line, "  %-6s %-10s %-8s %8.3f %8.3f %8.2f", r.format.c_str(), size.c_str(), r.to.c_str(),
+                  r.median_ms, r.p90_ms, r.reference_diff);
     text += line;
+    if (gpu) std::snprintf(line, sizeof line, " %8.3f %8.2f", r.gpu_median_ms, r.gpu_diff), text += line;
+    text += "\n";
   }
   std::snprintf(line, sizeof line, "  NV12 1920x1080: %.3f ms to 28 grey, %.3f ms to 224 rgb (medians)\n", nv12_grey,
                 nv12_rgb);
   text += line;
   if (!overhead_skipped.empty()) {
-    text += "overhead: skipped (" + overhead_skipped + "; pass --model and --level-table)\n";
+    text += "overhead: skipped (" + overhead_skipped + ")\n";
   } else {
     std::snprintf(line, sizeof line, "overhead: level %d, %d frames, best of 2 side by side (fps)\n", level, frames_n);
     text += line;

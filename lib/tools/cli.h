@@ -67,8 +67,6 @@ int cmd_measure(const std::vector<std::string>& args);
 int cmd_report(const std::vector<std::string>& args);
 int cmd_demo(const std::vector<std::string>& args);
 
-// `dofa bench preprocess` (lib/tools/bench_preprocess.cpp).
-int bench_preprocess(const Options& o);
 // `dofa bench element` (lib/tools/bench_element.cpp).
 int bench_element(const Options& o);
 // `dofa bench rtm` (lib/tools/bench_rtm.cpp).

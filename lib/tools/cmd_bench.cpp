@@ -283,7 +283,7 @@ int cmd_bench(const std::vector<std::string>& args) {
   const std::string what = o.positional().empty() ? "" : o.positional()[0];
   if (o.help() || what.empty()) {
     std::printf(
-        "usage: dofa bench switch|levels|preprocess|element|rtm [--json] [--spec S] [--weights W] [--threads N]\n"
+        "usage: dofa bench switch|levels|element|rtm [--json] [--spec S] [--weights W] [--threads N]\n"
         "       [--device cpu|cuda]\n"
         "  switch  a Model of --levels (8) random archs at --resolution (the smallest) with random weights;\n"
         "          --switches (10000) switches between random levels in bursts of --burst (50), each\n"
@@ -296,31 +296,28 @@ int cmd_bench(const std::vector<std::string>& args) {
         "          the materialised level, the dynamic supernet forward with views in NCHW (as OFA\n"
         "          runs it) and in channels-last, measured round-robin in one run (--runs 20); rss_mb.\n"
         "          --device cuda adds each level on the GPU (CUDA events) and cpu_over_cuda.\n"
-        "  preprocess  1080p frames of every format to a 28x28 grey and a 224x224 RGB input: the CPU path,\n"
-        "          its per-pixel reference and, with --device cuda, the GPU kernels (upload included,\n"
-        "          and kernels alone): median ms (--runs 50) and the largest difference in levels of 255.\n"
+
         "  element preprocessing of video frames (1080p NV12 and the other formats the element accepts) to\n"
-        "          a 28x28 grey and a 224x224 RGB input: median and p90 ms (--runs 200); then fps through\n"
+        "          a 28x28 grey and a 224x224 RGB input: median and p90 ms (--runs 200), the per-pixel\n"
+        "          reference's largest difference and, with --device cuda, the GPU's (upload and kernels,\n"
+        "          waited for) and its difference from the CPU in levels of 255; then fps through\n"
         "          dofaclassify at --level (0) against the engine's own loop on the same bytes, 28x28 GRAY8\n"
         "          and 1080p NV12, --frames (300) each: overhead_ratio (element / engine, the lower).\n"
-        "          --model (default: the built-in model) and --level-table choose the model.\n"
+        "          --model (default: the built-in model) and --level-table choose the model; --device\n"
+        "          cuda runs both on the GPU.\n"
         "  Default spec %s, weights random:1, 1 thread.\n",
         kDefaultModel);
     return what.empty() && !o.help() ? 2 : 0;
   }
   if (what == "switch") return bench_switch(o);
   if (what == "levels") return bench_levels(o);
-  if (what == "preprocess") return bench_preprocess(o);
-#if DOFA_HAVE_GSTREAMER && DOFA_HAVE_OPENCV
   if (what == "element") return bench_element(o);
-#endif
 #if DOFA_HAVE_GSTREAMER
   if (what == "rtm") return bench_rtm(o);
+#else
+  if (what == "rtm") throw Error("bench rtm runs pipelines, and this build has no GStreamer");
 #endif
-  if (what == "element" || what == "rtm")
-    throw Error("bench " + what + " runs pipelines, and this build has no GStreamer" +
-                (what == "element" ? std::string(" or no OpenCV") : std::string()));
-  throw Error("unknown benchmark '" + what + "', expected switch, levels, preprocess, element or rtm");
+  throw Error("unknown benchmark '" + what + "', expected switch, levels, element or rtm");
 }
 
 }  // namespace dofa::cli

@@ -79,19 +79,76 @@ std::string datablock(const std::string& name, const std::vector<Point>& ps) {
   return s + "EOD\n";
 }
 
+// A level table's (arch, mean latency) pairs; empty when the file is absent.
+std::vector<std::pair<std::string, double>> table_latencies(const std::string& path) {
+  std::vector<std::pair<std::string, double>> out;
+  if (!g_file_test(path.c_str(), G_FILE_TEST_EXISTS)) return out;
+  JsonValue ls = JsonValue::parse_file(path)["levels"];
+  for (size_t i = 0; i < ls.size(); ++i)
+    out.push_back({ls.at(i)["arch"].as_string(), ls.at(i)["latency_ms"]["mean"].as_double()});
+  return out;
+}
+
+// The GPU family beside the CPU one (accuracy and BN statistics carry over;
+// only latency was measured on the GPU), and nets_6 on both devices.
+std::string gpu_section(const std::string& gpu_path, const std::vector<Point>& cpu, const std::string& search_path) {
+  const JsonValue g = JsonValue::parse_file(gpu_path);
+  const std::vector<Point> gpu = read_points(g["levels"], true);
+  // The card, from the provenance of the level table beside the summary (G.json for G.search.json).
+  std::string card = "the GPU", table = gpu_path;
+  const std::string suffix = ".search.json";
+  if (table.size() > suffix.size() && table.compare(table.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    table.replace(table.size() - suffix.size(), suffix.size(), ".json");
+    if (g_file_test(table.c_str(), G_FILE_TEST_EXISTS)) card = JsonValue::parse_file(table)["provenance"]["device"].as_string();
+  }
+  std::ostringstream md;
+  md << "\n## GPU family\n\n`dofa search --device cuda --pool` on " << card << ": the CPU search's "
+     << read_points(g["candidates"], false).size() << " calibrated candidates, each re-measured there (CUDA events, "
+        "batch 1, NCHW), the Pareto front and the levels chosen again. The 28x28 model is launch-bound on a large "
+        "GPU: its latencies bunch together, and the family says little.\n\n"
+     << "| level | CPU arch | CPU ms | top-1 test | GPU arch | GPU ms | top-1 test |\n|---|---|---|---|---|---|---|\n";
+  for (size_t i = 0; i < std::max(cpu.size(), gpu.size()); ++i) {
+    md << "| " << i;
+    for (const std::vector<Point>* f : {&cpu, &gpu}) {
+      if (i < f->size())
+        md << " | `" << (*f)[i].arch << "` | " << fmt("%.3f", (*f)[i].lat) << " | " << fmt("%.2f", (*f)[i].test);
+      else
+        md << " | | |";
+    }
+    md << " |\n";
+  }
+  gchar* dir = g_path_get_dirname(search_path.c_str());
+  const std::string luts = dir;
+  g_free(dir);
+  auto c = table_latencies(luts + "/ofa-mbv3-w12-cpu.json"), u = table_latencies(luts + "/ofa-mbv3-w12-cuda.json");
+  if (!c.empty() && c.size() == u.size()) {
+    const JsonValue cp = JsonValue::parse_file(luts + "/ofa-mbv3-w12-cpu.json")["provenance"];
+    md << "\nDynamic-OFA's published `nets_6` (ofa-mbv3-w12, random weights: latency only), `dofa measure` on each "
+          "device: the CPU column on " << cp["device"].as_string() << " (" << cp["threads"].as_int()
+       << " thread), the GPU column on " << card << ". Two machines: the ratio compares the devices, not one "
+          "run side by side.\n\n| level | arch | CPU ms | GPU ms | CPU / GPU |\n|---|---|---|---|---|\n";
+    for (size_t i = 0; i < c.size(); ++i)
+      md << "| " << i << " | `" << c[i].first << "` | " << fmt("%.2f", c[i].second) << " | " << fmt("%.3f", u[i].second)
+         << " | " << fmt("%.1fx", c[i].second / u[i].second) << " |\n";
+  }
+  return md.str();
+}
+
 }  // namespace
 
 int cmd_report(const std::vector<std::string>& args) {
-  Options o(args, {"search", "width", "train", "out", "plots"}, {});
+  Options o(args, {"search", "width", "train", "gpu", "out", "plots"}, {});
   if (o.help()) {
     std::printf(
         "usage: dofa report --search T.search.json --width W.search.json [--train W.pt.train.json]\n"
-        "                   [--out luts/REPORT.md] [--plots luts/plots]\n"
+        "                   [--gpu G.search.json] [--out luts/REPORT.md] [--plots luts/plots]\n"
         "  Writes the design-time report: training phases and times, the accuracy predictor,\n"
         "  the level table with test top-1 and 95 %% intervals, inversions, the width-only\n"
         "  family, the floors (levels, latency span, speed-up at the width family's fastest\n"
         "  accuracy, best top-1 gap at equal latency with a paired-bootstrap interval), and\n"
-        "  a top-1 vs latency plot drawn by gnuplot.\n");
+        "  a top-1 vs latency plot drawn by gnuplot. --gpu: the GPU family (dofa search --device\n"
+        "  cuda) beside the CPU one, and Dynamic-OFA's nets_6 on both devices where\n"
+        "  luts/ofa-mbv3-w12-cpu.json and -cuda.json are beside T.\n");
     return 0;
   }
   JsonValue s = JsonValue::parse_file(o.require("search"));
@@ -202,6 +259,8 @@ int cmd_report(const std::vector<std::string>& args) {
     md << "- Best top-1 gap at equal or lower latency: " << fmt("%+.2f", best_gap) << " pp, paired-bootstrap 95 % "
        << "interval [" << fmt("%+.2f", best_ci.first) << ", " << fmt("%+.2f", best_ci.second) << "] (2000 resamples of "
        << "the 10,000 test images), " << best_pair << ".\n";
+
+  if (o.has("gpu")) md << gpu_section(o.get("gpu", ""), levels, o.require("search"));
 
   // Plot.
   g_mkdir_with_parents(plots.c_str(), 0755);

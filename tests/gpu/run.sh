@@ -6,7 +6,7 @@
 # GStreamer is there), runs the tests and the GPU benchmarks, writes the GPU
 # level tables and prints one table of figures.
 #
-#   tests/gpu/fetch-debs.sh     # first, on a Debian 12 build machine
+#   tests/gpu/fetch-debs.sh     # first, on a Debian 12 build machine (GStreamer included)
 #   tests/gpu/run.sh [OUT_DIR]  # then here; OUT_DIR defaults to gpu-out/
 #
 # The Debian packages of tests/gpu/carry/debs are unpacked into a private
@@ -41,6 +41,8 @@ if ls "$carry"/debs/*.deb >/dev/null 2>&1; then
   sed -i -e "s|^prefix=/usr|prefix=$prefix/usr|" -e '/^Requires.private/d' "$pc"/*.pc
   export PKG_CONFIG_LIBDIR=$pc  # these packages only: the same build on every machine
   export LD_LIBRARY_PATH=$prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  export GST_PLUGIN_SYSTEM_PATH_1_0=$prefix/usr/lib/x86_64-linux-gnu/gstreamer-1.0
+  export GST_PLUGIN_SCANNER_1_0=$prefix/usr/lib/x86_64-linux-gnu/gstreamer1.0/gstreamer-1.0/gst-plugin-scanner
 else
   echo "note: no tests/gpu/carry/debs (run tests/gpu/fetch-debs.sh on a build machine); using the system's packages"
 fi
@@ -61,7 +63,11 @@ echo "C++ standard: $std"
 rm -rf "$build"
 step configure meson setup "$build" "$root" -Dbuildtype=release -Dcpp_std=$std -Dtorch_dir="$torch" -Dcuda=enabled \
   -Dopencv=disabled -Dgstreamer=auto || { echo "configure failed"; exit 1; }
-step build ninja -C "$build" -k 0 lib/tools/dofa tests/gpu/test_gpu || { echo "build failed"; exit 1; }
+targets="lib/tools/dofa tests/gpu/test_gpu"
+# The element and its tests where GStreamer is (carried or installed).
+grep -qiE "GStreamer plugin and pipelines *: *true" "$out/configure.log" &&
+  targets="$targets gst/libgstdofa.so tests/test_dofaclassify"
+step build ninja -C "$build" -k 0 $targets || { echo "build failed"; exit 1; }
 t_built=$(date +%s)
 dofa=$build/lib/tools/dofa
 export DOFA_DATA_PATH=$root DOFA_FIXTURES=$root/tests/fixtures DOFA_BUILD_DIR=$build OPENBLAS_NUM_THREADS=1
@@ -69,18 +75,17 @@ export DOFA_DATA_PATH=$root DOFA_FIXTURES=$root/tests/fixtures DOFA_BUILD_DIR=$b
 # 3. Tests and benchmarks.
 step info "$dofa" info --system
 step test_gpu "$build/tests/gpu/test_gpu"
+# The element's tests: with CUDA here, device cpu -> cuda -> cpu while playing.
+[ -f "$build/tests/test_dofaclassify" ] && step test_element meson test -C "$build" --no-rebuild --print-errorlogs dofaclassify
 step levels_fmnist "$dofa" bench levels --device cuda --runs 30 --json
 step levels_w12 "$dofa" bench levels --spec ofa-mbv3-w12 --device cuda --runs 10 --json
 step switch "$dofa" bench switch --device cuda --switches 20000 --json
 step switch_w12 "$dofa" bench switch --spec ofa-mbv3-w12 --resolution 160 --device cuda --switches 5000 --json
-step preprocess "$dofa" bench preprocess --device cuda --runs 30 --json
+step element "$dofa" bench element --device cuda --runs 30 --frames 300 --json
 step measure_w12 "$dofa" measure --level-table "$root/luts/ofa-mbv3-w12-cpu.json" --device cuda --runs 50 \
   --out "$out/ofa-mbv3-w12-cuda.json"
 step search_fmnist "$dofa" search --device cuda --pool "$root/luts/fmnist-mbv3-cpu.pool.json" \
   --out "$out/fmnist-mbv3-cuda.json" --eval-threads 8
-if [ -f "$build/gst/libgstdofa.so" ]; then
-  step element "$dofa" bench element --device cuda --json
-fi
 t_end=$(date +%s)
 
 # 4. The table.
@@ -112,15 +117,18 @@ for key, label in (("switch", "switch fmnist"), ("switch_w12", "switch w12 r160"
     if sw:
         print("| %s: switch p50 / p99 (us); first frame / steady p99 | | %.2f / %.2f; %.2f | |" % (
             label, sw["switch_p50_us"], sw["switch_p99_us"], sw["first_frame_ratio_p99"]))
-pp = load("preprocess")
-if pp:
-    for r in pp["results"]:
-        if r["format"] in ("NV12", "RGBx", "GRAY8"):
-            print("| preprocess 1080p %s -> %s (ms; GPU incl. upload) | %.3f | %.3f | %.1fx |" % (
-                r["format"], r["input"], r["cpu_ms"], r["gpu_ms"], r["cpu_ms"] / r["gpu_ms"]))
-    print("| preprocess: largest GPU - CPU difference (levels of 255) | | %.2f | |" % pp["gpu_max_diff"])
 el = load("element")
-print("| element fps | %s | | |" % ("see element.log" if el else "not measured (no GStreamer here)"))
+if el:
+    for r in el["preprocess"]:
+        if r["format"] in ("NV12", "RGBx", "GRAY8") and r["width"] == 1920:
+            print("| preprocess 1080p %s -> %s (ms; GPU: upload and kernels) | %.3f | %.3f | %.1fx |" % (
+                r["format"], r["to"], r["median_ms"], r["gpu_median_ms"], r["median_ms"] / r["gpu_median_ms"]))
+    print("| preprocess: largest GPU - CPU difference (levels of 255) | | %.2f | |" % el["gpu_max_diff"])
+    for ov in el["overhead"]:
+        print("| element fps, %s, level %d (element / engine) | | %.1f / %.1f | |" % (
+            ov["input"], el["level"], ov["element_fps"], ov["engine_fps"]))
+    if not el["overhead"]:
+        print("| element fps | not measured (%s) | | |" % el.get("overhead_skipped", "?"))
 print("\nfailed steps: %d" % nfailed)
 EOF
 for f in "${failed[@]}"; do echo "FAILED: $f"; done
