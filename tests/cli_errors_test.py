@@ -47,6 +47,12 @@ def main():
             (["bench", "nosuch"], ["unknown benchmark 'nosuch'"]),
             (["bench", "rtm", "--frames", "10"], ["--frames >= 100"]),
             (["bench", "rtm", "--cpu", "99"], ["--cpu 99", "CPU 99"]),
+            (["bench", "element", "--cpu", "99"], ["--cpu 99", "CPU 99"]),
+            (["bench", "element", "--device", "tpu"], ["--device tpu", "expected cpu or cuda"]),
+            (["bench", "levels", "--device", "tpu"], ["--device tpu", "expected cpu or cuda"]),
+            (["measure", "--level-table", os.path.join(root, "luts", "ofa-mbv3-w12-cpu.json"), "--device", "tpu"],
+             ["--device tpu", "expected cpu or cuda"]),
+            (["search", "--device", "cuda"], ["--device cuda", "--pool"]),
             # The demo.
             (["demo", "--scenario", "colour"], ["--scenario colour", "all, target, load, group or fixed"]),
             (["demo", "--frames", "10"], ["--frames 10", "at least 60"]),

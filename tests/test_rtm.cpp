@@ -696,6 +696,38 @@ START_TEST(group_of_two_after_a_load_step) {
 }
 END_TEST
 
+START_TEST(group_lowers_past_a_level_no_faster) {
+  // Latencies measured at load need not rise with the level: here the most
+  // accurate level is faster than the one below it. After the load step both
+  // members miss at level 5, and stepping to level 4 would save nothing: the
+  // coordinator must go to a level that is faster.
+  std::vector<RtmLevel> levels = dofa::make_rtm_levels({70, 72, 74, 76, 77.5, 79}, {10, 16, 22, 28, 34, 31});
+  RtmSettings sa = with_target(75), sb = with_target(80);
+  sa.group = sb.group = "swapped";
+  Element a(levels, sa), b(levels, sb);
+  ck_assert_int_eq(a.level, 5);
+  ck_assert_int_eq(b.level, 5);
+  Machine ma(5), mb(6);
+  auto both = [&](int frames) {
+    dofa::LatencyWindow wa(100), wb(100);
+    for (int i = 0; i < frames; ++i) {
+      int la = a.level, lb = b.level;
+      a.step(ma, interference(levels, lb));
+      b.step(mb, interference(levels, la));
+      wa.push(a.last_ms);
+      wb.push(b.last_ms);
+    }
+    return std::make_pair(wa.percentile(0.9), wb.percentile(0.9));
+  };
+  both(300);
+  ck_assert_int_eq(a.level, 5);  // 31 ms * 1.39 with the noise: within 75
+  ma.load = mb.load = 1.8;
+  auto p90 = both(900);
+  ck_assert_msg(a.level < 4 || b.level < 4, "levels %d/%d: nobody was lowered past level 4", a.level, b.level);
+  ck_assert_msg(p90.first <= 75 && p90.second <= 80, "p90 %.1f/%.1f ms", p90.first, p90.second);
+}
+END_TEST
+
 START_TEST(group_member_leaves) {
   std::vector<RtmLevel> levels = six_levels();
   RtmSettings s = with_target(45);
@@ -807,6 +839,7 @@ Suite* rtm_suite() {
   tcase_add_test(t, window_setting_changes_between_frames);
   tcase_add_test(t, statistics);
   tcase_add_test(t, group_of_two_after_a_load_step);
+  tcase_add_test(t, group_lowers_past_a_level_no_faster);
   tcase_add_test(t, group_member_leaves);
   tcase_add_test(t, group_members_in_threads);
   tcase_add_test(t, group_member_fixed);

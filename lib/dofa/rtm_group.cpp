@@ -38,6 +38,15 @@ struct RtmGroup::Member {
   }
   double predicted_ms(int l) const { return last.prediction.ms(levels[l]); }
   double infer_ms(int l) const { return last.prediction.slowdown * levels[l].latency_p90_ms; }
+  // The level a step down goes to: the nearest one below that is faster. Levels'
+  // latencies measured at load need not rise with the level (the built-in
+  // model's two most accurate can swap), and a step to a level no faster would
+  // save nothing: the member would never be lowered. -1 when none is faster.
+  int below() const {
+    for (int l = level - 1; l >= 0; --l)
+      if (levels[l].latency_p90_ms < levels[level].latency_p90_ms) return l;
+    return -1;
+  }
   bool counts() const { return automatic && has_report; }
 };
 
@@ -235,8 +244,9 @@ bool RtmGroup::lower(Member* just_raised) {
   bool changed = false;
   auto step_down = [&](size_t k) {
     Member& m = *members_[k];
-    double saved = m.infer_ms(m.level) - m.infer_ms(m.level - 1);
-    --m.level;
+    const int to = m.below();
+    double saved = m.infer_ms(m.level) - m.infer_ms(to);
+    m.level = to;
     changed = true;
     for (size_t i = 0; i < n; ++i) deficit[i] = std::max(0.0, deficit[i] - credit(i, k, saved));
   };
@@ -244,7 +254,7 @@ bool RtmGroup::lower(Member* just_raised) {
   // that raise first (its level is then held back, UpMoveHold), as Dynamic-OFA's
   // run.sh steps back from a level it just moved up to (ofa-facts §8.5).
   for (size_t k = 0; k < n; ++k)
-    if (members_[k].get() == just_raised && just_raised->counts() && just_raised->level > 0) step_down(k);
+    if (members_[k].get() == just_raised && just_raised->counts() && just_raised->below() >= 0) step_down(k);
   for (;;) {
     bool open = false;
     for (double d : deficit) open = open || d > 0;
@@ -255,9 +265,9 @@ bool RtmGroup::lower(Member* just_raised) {
     double best_cost = 0, best_reach = 0;
     for (size_t k = 0; k < n; ++k) {
       const Member& m = *members_[k];
-      if (!m.counts() || m.level == 0) continue;
-      double saved = m.infer_ms(m.level) - m.infer_ms(m.level - 1);
-      if (saved <= 0) continue;
+      const int to = m.counts() ? m.below() : -1;
+      if (to < 0) continue;
+      double saved = m.infer_ms(m.level) - m.infer_ms(to);
       double useful = 0, reach = 0;  // ms toward the misses; and before capping at them
       for (size_t i = 0; i < n; ++i) {
         if (deficit[i] <= 0) continue;
@@ -265,8 +275,8 @@ bool RtmGroup::lower(Member* just_raised) {
         reach += credit(i, k, saved);
       }
       if (useful <= 0) continue;
-      double lost = std::max(0.0, m.levels[m.level].accuracy - m.levels[m.level - 1].accuracy);
-      bool breaks_floor = m.last.accuracy_min > 0 && m.levels[m.level - 1].accuracy < m.last.accuracy_min;
+      double lost = std::max(0.0, m.levels[m.level].accuracy - m.levels[to].accuracy);
+      bool breaks_floor = m.last.accuracy_min > 0 && m.levels[to].accuracy < m.last.accuracy_min;
       double cost = lost / useful;
       // Equal cost (both cover what is left): the step that reaches further, which is
       // the missing member's own, whose effect is known rather than estimated.
@@ -286,7 +296,7 @@ bool RtmGroup::lower(Member* just_raised) {
   for (size_t i = 0; i < n; ++i) {
     Member& m = *members_[i];
     if (!m.counts()) continue;
-    if (deficit[i] > 0 && m.level == 0 && m.last.target_ms > 0 && m.predicted_ms(0) > m.last.target_ms)
+    if (deficit[i] > 0 && m.below() < 0 && m.last.target_ms > 0 && m.predicted_ms(m.level) > m.last.target_ms)
       m.unreachable = true;
     else if (deficit[i] <= 0)
       m.unreachable = false;

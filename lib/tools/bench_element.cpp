@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "busy_load.h"
 #include "error.h"
 #include "gpu_preprocess.h"
 #include "model.h"
@@ -284,6 +285,13 @@ int bench_element(const Options& o) {
   const std::string device = o.get("device", "cpu");
   if (device != "cpu" && device != "cuda") throw Error("--device " + device + ": expected cpu or cuda");
   if (device == "cuda" && !cuda_unavailable_reason().empty()) throw Error("--device cuda: " + cuda_unavailable_reason());
+  // Everything on one CPU, the threads GStreamer starts included: unpinned,
+  // the element's two threads (appsrc's pusher, the streaming thread) and the
+  // engine's one land on this VM's two vCPUs differently from run to run, and
+  // overhead_ratio ranged from 0.58 to 1.51.
+  const std::vector<int> online = online_cpus();
+  const int cpu = o.has("cpu") ? parse_cpus(o.get("cpu", ""), online, "--cpu").at(0) : online.front();
+  pin_this_thread(cpu);
   // One thread: preprocessing runs in the element's streaming thread, and no
   // OpenCV helper thread may take part in what is measured.
   set_threads(1);
@@ -342,7 +350,7 @@ int bench_element(const Options& o) {
   for (const auto& ov : overhead) overhead_ratio = overhead_ratio == 0 ? ov.ratio() : std::min(overhead_ratio, ov.ratio());
 
   JsonWriter w;
-  w.begin_object().key("bench").value("element").key("runs").value(runs).key("threads").value(1);
+  w.begin_object().key("bench").value("element").key("runs").value(runs).key("threads").value(1).key("cpu").value(cpu);
   w.key("device").value(device);
   w.key("preprocess").begin_array();
   double ref_diff = 0, gpu_diff = 0;

@@ -304,7 +304,7 @@ int cmd_bench(const std::vector<std::string>& args) {
         "          dofaclassify at --level (0) against the engine's own loop on the same bytes, 28x28 GRAY8\n"
         "          and 1080p NV12, --frames (300) each: overhead_ratio (element / engine, the lower).\n"
         "          --model (default: the built-in model) and --level-table choose the model; --device\n"
-        "          cuda runs both on the GPU.\n"
+        "          cuda runs both on the GPU. The process runs pinned to --cpu (the first online CPU).\n"
         "  Default spec %s, weights random:1, 1 thread.\n",
         kDefaultModel);
     return what.empty() && !o.help() ? 2 : 0;
