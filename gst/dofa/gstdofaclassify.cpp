@@ -210,6 +210,8 @@ static const char kDescription[] =
     "  dofa-levels-measured (at start): num-levels (gint), measured-ms, table-p90-ms, accuracy (arrays of gdouble)\n"
     "  dofa-target-unreachable (once per episode): target-ms, fastest-ms (gdouble), accuracy-conflict (gboolean)\n"
     "  dofa-device-refused: requested, device, reason (string)\n"
+    "  dofa-device-changed (a device set while playing, on its first frame): old-device, new-device (string), "
+    "num-levels, level (gint)\n"
     "A QoS message (quality = 1000000 * level / (num-levels - 1), dropped 0) is posted when load forces the "
     "level down.";
 
