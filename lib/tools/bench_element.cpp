@@ -282,9 +282,7 @@ double median_of(const std::vector<PreprocessResult>& res, const char* format, i
 int bench_element(const Options& o) {
   const int runs = o.get_int("runs", 200);
   if (runs < 1) throw Error("--runs " + std::to_string(runs) + ": expected >= 1");
-  const std::string device = o.get("device", "cpu");
-  if (device != "cpu" && device != "cuda") throw Error("--device " + device + ": expected cpu or cuda");
-  if (device == "cuda" && !cuda_unavailable_reason().empty()) throw Error("--device cuda: " + cuda_unavailable_reason());
+  const std::string device = device_option(o);
   // Everything on one CPU, the threads GStreamer starts included: unpinned,
   // the element's two threads (appsrc's pusher, the streaming thread) and the
   // engine's one land on this VM's two vCPUs differently from run to run, and

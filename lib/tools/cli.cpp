@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "json_reader.h"
+#include "system_info.h"
 
 namespace dofa::cli {
 
@@ -92,6 +93,14 @@ std::string luts_dir(const Spec& spec) {
   g_free(models);
   g_free(root);
   return out;
+}
+
+std::string device_option(const Options& o) {
+  const std::string device = o.get("device", "cpu");
+  if (device != "cpu" && device != "cuda") throw Error("--device " + device + ": expected cpu or cuda");
+  const std::string why = device == "cuda" ? cuda_unavailable_reason() : "";
+  if (!why.empty()) throw Error("--device cuda: " + why);
+  return device;
 }
 
 double percentile(std::vector<double> v, double p) {

@@ -44,6 +44,10 @@ Spec table_spec(const Options& o, const std::string& table_path);
 // --arch (default max): max | min | random[:SEED] | text | OFA JSON | @FILE.
 Arch load_arch(const Options& o, const Spec& s);
 
+// --device (default cpu): cpu, or cuda where it works here; else Error naming
+// the value or why cuda does not work.
+std::string device_option(const Options& o);
+
 // luts/ beside the spec's models/ folder: where design-time outputs go by default.
 std::string luts_dir(const Spec& spec);
 

@@ -67,7 +67,7 @@ int bench_switch(const Options& o) {
   ModelOptions mo;
   mo.spec = spec.path;
   mo.weights = o.get("weights", "random:1");
-  mo.device = o.get("device", "cpu");
+  mo.device = device_option(o);
   for (int i = 0; i < n_levels; ++i) {
     Arch a = Arch::random(spec, 100 + i);
     a.r = r;
@@ -168,10 +168,8 @@ int bench_levels(const Options& o) {
   Spec spec = load_spec(o);
   const int threads = o.get_int("threads", 1), runs = o.get_int("runs", 20);
   if (runs < 1) throw Error("--runs must be >= 1");
-  const std::string device = o.get("device", "cpu");
-  if (device != "cpu" && device != "cuda") throw Error("--device " + device + ": expected cpu or cuda");
+  const std::string device = device_option(o);
   const bool cuda = device == "cuda";
-  if (cuda && !cuda_unavailable_reason().empty()) throw Error("--device cuda: " + cuda_unavailable_reason());
   set_threads(threads);
   Supernet net = Supernet::open(spec, o.get("weights", "random:1"));
   const double rss_supernet = rss_mb();

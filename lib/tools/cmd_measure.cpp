@@ -27,9 +27,7 @@ int cmd_measure(const std::vector<std::string>& args) {
   Spec spec = table_spec(o, path);
   LevelTable table = LevelTable::load(path, spec);
   const int threads = o.get_int("threads", 1), runs = o.get_int("runs", 50);
-  const std::string device = o.get("device", "cpu");
-  if (device != "cpu" && device != "cuda") throw Error("--device " + device + ": expected cpu or cuda");
-  if (device == "cuda" && !cuda_unavailable_reason().empty()) throw Error("--device cuda: " + cuda_unavailable_reason());
+  const std::string device = device_option(o);
   const c10::Device dev = device == "cuda" ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
   set_threads(threads);
   Supernet net = Supernet::open(spec, o.get("weights", "random:0"));
