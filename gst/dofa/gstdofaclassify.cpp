@@ -595,14 +595,8 @@ prepare_device (GstDofaClassify * self)
 
 // The streaming thread takes over an Engine prepared for another device.
 static void
-adopt_pending (GstDofaClassify * self, State & st, const Settings & s)
+adopt (GstDofaClassify * self, State & st, std::unique_ptr<Engine> e, const Settings & s)
 {
-  lock_settings (self);
-  std::unique_ptr<Engine> e (self->pending);
-  self->pending = NULL;
-  unlock_settings (self);
-  if (!e)
-    return;
   const std::string old_device = st.model->device ();
   static_cast<Engine &> (st) = std::move (*e);
   *self->kept_model = st.model;
@@ -822,8 +816,11 @@ classify_frame (GstDofaClassify * self, GstBuffer * buf)
   }
   lock_settings (self);
   const Settings s = *self->settings;
+  std::unique_ptr<Engine> pending (self->pending);    // another device, ready
+  self->pending = NULL;
   unlock_settings (self);
-  adopt_pending (self, *st, s);
+  if (pending)
+    adopt (self, *st, std::move (pending), s);
 
   if (s.threads != st->applied_threads) {
     dofa::set_threads (s.threads);      // process-wide; applied in this (streaming) thread

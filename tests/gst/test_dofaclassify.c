@@ -501,18 +501,21 @@ GST_START_TEST (test_state_cycles)
     gst_object_unref (pipe);
   }
   if (leaks) {
-    GstStructure *checkpoint = NULL;
-    const GValue *created, *removed;
-    g_signal_emit_by_name (leaks, "activity-get-checkpoint", &checkpoint);
-    created = gst_structure_get_value (checkpoint, "objects-created-list");
-    removed = gst_structure_get_value (checkpoint, "objects-removed-list");
-    GST_INFO ("leaks tracer: %u created, %u removed", gst_value_list_get_size (created),
-        gst_value_list_get_size (removed));
-    {
-      /* Addresses are reused: count per address, print what stays. */
-      GHashTable *alive = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      const GValue *lists[2] = { created, removed };
+    /* Addresses are reused: count per address what was created and removed.
+     * A task's thread drops its last reference to its GstTask after the join
+     * that stopped it, so the counts are read again (each checkpoint holds what
+     * happened since the last) until they balance, for at most 5 s. */
+    GHashTable *alive = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    guint n_created = 0, n_removed = 0, tries;
+    for (tries = 0; tries < 250; tries++) {
+      GstStructure *checkpoint = NULL;
+      const GValue *lists[2];
       guint l, k;
+      g_signal_emit_by_name (leaks, "activity-get-checkpoint", &checkpoint);
+      lists[0] = gst_structure_get_value (checkpoint, "objects-created-list");
+      lists[1] = gst_structure_get_value (checkpoint, "objects-removed-list");
+      n_created += gst_value_list_get_size (lists[0]);
+      n_removed += gst_value_list_get_size (lists[1]);
       for (l = 0; l < 2; l++)
         for (k = 0; k < gst_value_list_get_size (lists[l]); k++) {
           const GstStructure *o = gst_value_get_structure (gst_value_list_get_value (lists[l], k));
@@ -521,19 +524,23 @@ GST_START_TEST (test_state_cycles)
           gint n = GPOINTER_TO_INT (g_hash_table_lookup (alive, key)) + (l == 0 ? 1 : -1);
           g_hash_table_insert (alive, key, GINT_TO_POINTER (n));
         }
-      {
-        GHashTableIter it;
-        gpointer key, n;
-        g_hash_table_iter_init (&it, alive);
-        while (g_hash_table_iter_next (&it, &key, &n))
-          if (GPOINTER_TO_INT (n) != 0)
-            g_printerr ("still alive after the cycles: %s (%d)\n", (gchar *) key, GPOINTER_TO_INT (n));
-      }
-      g_hash_table_destroy (alive);
+      gst_structure_free (checkpoint);
+      if (n_created == n_removed)
+        break;
+      g_usleep (20000);
     }
-    fail_unless_equals_int (gst_value_list_get_size (created), gst_value_list_get_size (removed));
+    GST_INFO ("leaks tracer: %u created, %u removed", n_created, n_removed);
+    {
+      GHashTableIter it;
+      gpointer key, n;
+      g_hash_table_iter_init (&it, alive);
+      while (g_hash_table_iter_next (&it, &key, &n))
+        if (GPOINTER_TO_INT (n) != 0)
+          g_printerr ("still alive after the cycles: %s (%d)\n", (gchar *) key, GPOINTER_TO_INT (n));
+    }
+    g_hash_table_destroy (alive);
+    fail_unless_equals_int (n_created, n_removed);
     g_signal_emit_by_name (leaks, "activity-stop-tracking");
-    gst_structure_free (checkpoint);
     gst_object_unref (leaks);
   }
   g_free (launch);
