@@ -66,8 +66,10 @@ def main():
             if not os.path.exists(path) or os.path.getsize(path) == 0:
                 sys.exit("%s was not written" % out)
         # The C application: statistics every second and the target walked on a timer.
-        r = must([app, "--source", "videotestsrc num-buffers=400 ! video/x-raw,width=320,height=240",
-                  "--targets", "5,1", "--switch-seconds", "1"], tmp)
+        # A live source paced at 30 fps lasts 3 s on any machine (unpaced, a fast one
+        # reached the end of the stream before the first switch).
+        r = must([app, "--source", "videotestsrc is-live=true num-buffers=90 ! "
+                  "video/x-raw,width=320,height=240,framerate=30/1", "--targets", "5,1", "--switch-seconds", "1"], tmp)
         stats = [l for l in r.stdout.splitlines() if " fps " in l]
         if not stats or "setting latency-ms=1.00" not in r.stdout:
             sys.exit("dofa-app printed no statistics or never changed latency-ms:\n" + r.stdout)
