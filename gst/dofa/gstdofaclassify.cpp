@@ -158,6 +158,7 @@ struct _GstDofaClassify {
   // and leaves it in `pending`, which the streaming thread adopts on its next frame.
   std::thread *preparer;
   Engine *pending;
+  Device running;  // the device the streaming thread classifies on (settings lock)
   // Read-only properties, written by the streaming thread under the settings lock.
   gint current_level;
   gint num_levels;
@@ -581,13 +582,15 @@ prepare_device (GstDofaClassify * self)
       unlock_settings (self);
     } catch (const std::exception &ex) {
       lock_settings (self);
-      std::string kept = self->state ? self->state->model->device () : device_name (s.device);
-      if (self->state && self->settings->device == s.device)
-        self->settings->device = kept == "cuda" ? DEVICE_CUDA : DEVICE_CPU;
+      const Device kept = self->running;
+      if (self->settings->device == s.device)
+        self->settings->device = kept;
       unlock_settings (self);
-      GST_WARNING_OBJECT (self, "device=%s refused: %s; keeping %s", device_name (s.device), ex.what (), kept.c_str ());
+      GST_WARNING_OBJECT (self, "device=%s refused: %s; keeping %s", device_name (s.device), ex.what (),
+          device_name (kept));
       post (self, s.post_messages, gst_structure_new ("dofa-device-refused", "requested", G_TYPE_STRING,
-              device_name (s.device), "device", G_TYPE_STRING, kept.c_str (), "reason", G_TYPE_STRING, ex.what (), NULL));
+              device_name (s.device), "device", G_TYPE_STRING, device_name (kept), "reason", G_TYPE_STRING, ex.what (),
+              NULL));
     }
   });
   unlock_settings (self);
@@ -603,6 +606,7 @@ adopt (GstDofaClassify * self, State & st, std::unique_ptr<Engine> e, const Sett
   const dofa::Model &m = *st.model;
   const int level = st.runner->level ();
   lock_settings (self);
+  self->running = m.device () == "cuda" ? DEVICE_CUDA : DEVICE_CPU;
   self->num_levels = m.num_levels ();
   self->current_level = level;
   self->expected_accuracy = m.level (level).top1;
@@ -645,6 +649,7 @@ gst_dofa_classify_start (GstBaseTransform * trans)
   state->started = std::chrono::steady_clock::now ();
 
   lock_settings (self);
+  self->running = s.device;
   self->num_levels = n;
   if (self->settings->rtm.fixed_level >= n) {
     GST_WARNING_OBJECT (self, "level %d out of range -1..%d (num-levels %d): automatic", self->settings->rtm.fixed_level,
@@ -968,6 +973,7 @@ gst_dofa_classify_init (GstDofaClassify * self)
   self->kept_model = new std::shared_ptr<const dofa::Model> ();
   self->preparer = NULL;
   self->pending = NULL;
+  self->running = DEVICE_CPU;
   self->current_level = -1;
   self->num_levels = 0;
   self->expected_accuracy = -1.0;
