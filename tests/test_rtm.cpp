@@ -638,6 +638,20 @@ double interference(const std::vector<RtmLevel>& levels, int other_level) {
   return 1 + kGamma * levels[other_level].latency_p90_ms / levels.back().latency_p90_ms;
 }
 
+// Two members on one device for `frames` frames, each slowed by the other's
+// level; returns the p90 of each one's last 100 frame times.
+std::pair<double, double> run_pair(Element& a, Machine& ma, Element& b, Machine& mb, int frames) {
+  dofa::LatencyWindow wa(100), wb(100);
+  for (int i = 0; i < frames; ++i) {
+    int la = a.level, lb = b.level;
+    a.step(ma, interference(b.levels, lb));
+    b.step(mb, interference(a.levels, la));
+    wa.push(a.last_ms);
+    wb.push(b.last_ms);
+  }
+  return std::make_pair(wa.percentile(0.9), wb.percentile(0.9));
+}
+
 // Brute force over the oracle: the pair with the highest summed accuracy meeting both targets.
 std::pair<int, int> brute_force_pair(const std::vector<RtmLevel>& levels, double ta, double tb, double load) {
   std::pair<int, int> best{-1, -1};
@@ -665,20 +679,9 @@ START_TEST(group_of_two_after_a_load_step) {
       Element a(levels, sa), b(levels, sb);
       ck_assert_int_eq(dofa::RtmGroup::member_count("fig8"), 2);
       Machine ma(seed), mb(seed + 100);
-      auto both = [&](int frames) {
-        dofa::LatencyWindow wa(100), wb(100);
-        for (int i = 0; i < frames; ++i) {
-          int la = a.level, lb = b.level;
-          a.step(ma, interference(levels, lb));
-          b.step(mb, interference(levels, la));
-          wa.push(a.last_ms);
-          wb.push(b.last_ms);
-        }
-        return std::make_pair(wa.percentile(0.9), wb.percentile(0.9));
-      };
-      both(400);
+      run_pair(a, ma, b, mb, 400);
       ma.load = mb.load = 1.8;
-      auto p90 = both(1200);
+      auto p90 = run_pair(a, ma, b, mb, 1200);
       auto best = brute_force_pair(levels, targets.first, targets.second, 1.8);
       ck_assert_int_ge(best.first, 0);
       ck_assert_msg(p90.first <= targets.first && p90.second <= targets.second,
@@ -689,7 +692,7 @@ START_TEST(group_of_two_after_a_load_step) {
       // Settled: no more changes at constant load.
       a.reset_counts();
       b.reset_counts();
-      both(500);
+      run_pair(a, ma, b, mb, 500);
       ck_assert_int_le(a.changes + b.changes, 2);
     }
   }
@@ -708,21 +711,10 @@ START_TEST(group_lowers_past_a_level_no_faster) {
   ck_assert_int_eq(a.level, 5);
   ck_assert_int_eq(b.level, 5);
   Machine ma(5), mb(6);
-  auto both = [&](int frames) {
-    dofa::LatencyWindow wa(100), wb(100);
-    for (int i = 0; i < frames; ++i) {
-      int la = a.level, lb = b.level;
-      a.step(ma, interference(levels, lb));
-      b.step(mb, interference(levels, la));
-      wa.push(a.last_ms);
-      wb.push(b.last_ms);
-    }
-    return std::make_pair(wa.percentile(0.9), wb.percentile(0.9));
-  };
-  both(300);
+  run_pair(a, ma, b, mb, 300);
   ck_assert_int_eq(a.level, 5);  // 31 ms * 1.39 with the noise: within 75
   ma.load = mb.load = 1.8;
-  auto p90 = both(900);
+  auto p90 = run_pair(a, ma, b, mb, 900);
   ck_assert_msg(a.level < 4 || b.level < 4, "levels %d/%d: nobody was lowered past level 4", a.level, b.level);
   ck_assert_msg(p90.first <= 75 && p90.second <= 80, "p90 %.1f/%.1f ms", p90.first, p90.second);
 }
