@@ -78,6 +78,10 @@ def main():
             (["profile", "--resolutions", "21"], ["--resolutions: 21", "fmnist-mbv3"]),
             (["measure"], ["--level-table is required"]),
             (["report", "--search", badpool, "--width", badpool], ["candidates"]),
+            (["report", "--search", os.path.join(root, "luts", "fmnist-mbv3-cpu.search.json"),
+              "--width", os.path.join(root, "luts", "fmnist-mbv3-cpu-width.search.json"),
+              "--gpu", "/nonexistent/gpu.search.json", "--out", os.path.join(tmp, "r.md"),
+              "--plots", os.path.join(tmp, "plots")], ["/nonexistent/gpu.search.json", "cannot read"]),
         ]
         for args, fragments in cases:
             r = subprocess.run([dofa] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
