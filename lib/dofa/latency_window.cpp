@@ -48,4 +48,9 @@ double LatencyWindow::percentile(double q, double if_empty) const {
   return scratch_[index];
 }
 
+int LatencyWindow::count_above(double x) const {
+  return static_cast<int>(std::count_if(ring_.begin(), ring_.begin() + static_cast<std::ptrdiff_t>(count_),
+                                        [x](double v) { return v > x; }));
+}
+
 }  // namespace dofa

@@ -22,6 +22,7 @@ class LatencyWindow {
   // Nearest-rank percentile, q in (0, 1] (0.9 of 30 samples is the 27th smallest):
   // always a sample that was seen, never an interpolation. `if_empty` when there is none.
   double percentile(double q, double if_empty = 0) const;
+  int count_above(double x) const;  // samples > x
 
  private:
   std::vector<double> ring_;

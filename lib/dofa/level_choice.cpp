@@ -1,13 +1,22 @@
 #include "level_choice.h"
 
+#include <cstddef>
+
 namespace dofa {
 
 int most_accurate_fitting(const std::vector<RtmLevel>& levels, const FramePrediction& p,
                           double budget_ms, double accuracy_cap) {
+  std::vector<double> ms;
+  for (const RtmLevel& l : levels) ms.push_back(p.ms(l));
+  return most_accurate_fitting(levels, ms, budget_ms, accuracy_cap);
+}
+
+int most_accurate_fitting(const std::vector<RtmLevel>& levels, const std::vector<double>& ms,
+                          double budget_ms, double accuracy_cap) {
   int best = -1;
   for (int i = 0; i < static_cast<int>(levels.size()); ++i) {
     const RtmLevel& l = levels[i];
-    if (l.accuracy > accuracy_cap || p.ms(l) > budget_ms) continue;
+    if (l.accuracy > accuracy_cap || ms[static_cast<std::size_t>(i)] > budget_ms) continue;
     if (best < 0 || l.accuracy > levels[best].accuracy ||
         (l.accuracy == levels[best].accuracy && l.latency_p90_ms < levels[best].latency_p90_ms))
       best = i;

@@ -24,6 +24,9 @@ struct FramePrediction {
 // time is <= budget_ms (ties: the faster); -1 when none fits.
 int most_accurate_fitting(const std::vector<RtmLevel>& levels, const FramePrediction& p,
                           double budget_ms, double accuracy_cap = kNoLimit);
+// The same with each level's expected time given: ms[i] for level i.
+int most_accurate_fitting(const std::vector<RtmLevel>& levels, const std::vector<double>& ms,
+                          double budget_ms, double accuracy_cap = kNoLimit);
 
 // accuracy-min with no latency target (DESIGN.md §5): the fastest level whose
 // accuracy >= accuracy_min saves energy; the most accurate level when none

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "latency_window.h"
 #include "level_choice.h"
+#include "measured_levels.h"
 #include "rtm_group.h"
 #include "up_move_hold.h"
 
@@ -84,6 +85,7 @@ struct Rtm::State {
   RtmSettings settings;
   LatencyWindow pre, infer, total;
   LatencyWindow slowdown;  // infer_ms / L of the level that ran it
+  MeasuredLevels measured;  // per level: its own frames; whether s * L holds
   std::atomic<double> qos_target_ms{0};
 
   long long frames = 0, switches = 0;
@@ -103,6 +105,7 @@ struct Rtm::State {
     infer.set_capacity(window);
     total.set_capacity(window);
     slowdown.set_capacity(window);
+    measured.set_window(window);
   }
   double slowdown_of(const FrameCost& f) const { return f.infer_ms / levels[f.level].latency_p90_ms; }
   FramePrediction prediction() const { return {pre.percentile(0.9, 0), slowdown.percentile(0.9, 1)}; }
@@ -128,6 +131,9 @@ Rtm::Rtm(std::vector<RtmLevel> levels, const RtmSettings& settings) : state_(std
   st.levels = std::move(levels);
   st.set_window(settings.window);
   st.up_hold.reset(static_cast<int>(st.levels.size()));
+  std::vector<double> latency_ms;
+  for (const RtmLevel& l : st.levels) latency_ms.push_back(l.latency_p90_ms);
+  st.measured.reset(latency_ms, settings.window);
   // Start from "no settings" so that the first decision is a fresh one.
   st.settings = settings;
   st.settings.fixed_level = -2;
@@ -186,6 +192,7 @@ RtmDecision Rtm::update(const FrameCost& frame, const RtmSettings& settings) {
   // Divided by the p90 of the level that ran it, so samples of every level estimate one s (DESIGN.md §5).
   st.slowdown.push(st.slowdown_of(frame));
   ++st.frames;
+  st.measured.push(frame.level, frame.pre_ms + frame.infer_ms, st.frames);
   ++st.frames_since_change;
   st.up_hold.next_frame();
   return decide_after(settings, true);
@@ -199,6 +206,7 @@ RtmDecision Rtm::decide(const RtmSettings& settings) {
 RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
   State& st = *state_;
   const std::vector<RtmLevel>& levels = st.levels;
+  const int n = static_cast<int>(levels.size());
   const RtmReason setting_reason = settings_change(st.settings, settings);
   const bool fresh = setting_reason != RtmReason::none;
   if (settings.window != st.settings.window) st.set_window(settings.window);
@@ -228,6 +236,7 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
   int next = current;
   bool by_group = false;
   int waited = 0;  // frames a move up was wanted before it was made
+  bool missed = false;  // lut: the current level missed its budget
 
   if (settings.fixed_level >= 0) {
     next = settings.fixed_level;
@@ -260,14 +269,48 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
     next = v.level;
     st.unreachable = v.unreachable;
   } else if (settings.policy == RtmPolicy::lut) {
-    int best = most_accurate_fitting(levels, p, budget, cap);
+    // Each level's expected p90: predicted, or, where the prediction does not
+    // hold (measured_levels.h), what its own recent frames measured.
+    const bool by_measure = st.measured.prediction_fails();
+    const int min_samples = std::min(settings.window, kMinMeasuredFrames);
+    std::vector<double> ms;
+    const double here = by_measure ? st.measured.p90(current, st.frames, min_samples) : -1;
+    for (int i = 0; i < n; ++i) {
+      double m = by_measure ? st.measured.p90(i, st.frames, min_samples) : -1;
+      if (m < 0 && here >= 0)
+        m = p.pre_ms + std::max(0.0, here - p.pre_ms) *
+                           std::pow(levels[i].latency_p90_ms / levels[current].latency_p90_ms, st.measured.elasticity());
+      ms.push_back(m >= 0 ? m : p.ms(levels[i]));
+    }
+    // The current level misses when its window p90 is (or, measured, will be) above the budget.
+    const int allowed_above = settings.window - static_cast<int>(std::ceil(0.9 * settings.window - 1e-9));
+    const bool misses = by_measure ? st.measured.count_above(current, budget) > allowed_above
+                                   : p.ms(levels[current]) > budget;
+    int best = most_accurate_fitting(levels, ms, budget, cap);
     if (best < 0) best = 0;  // nothing fits: the fastest (DESIGN.md §5)
-    if (fresh || p.ms(levels[current]) > budget || levels[current].accuracy > cap) {
+    missed = misses && !fresh;
+    if (fresh || misses || levels[current].accuracy > cap) {
       next = best;  // a new setting, or the current level no longer fits: one jump
+      // ... unless, judged by measure, the jump would not save more than the dead band.
+      if (!fresh && by_measure && levels[current].accuracy <= cap &&
+          ms[size_t(best)] > ms[size_t(current)] * (1 - kUpBand))
+        next = current;
       st.up_wanted_frames = 0;
     } else if (new_frame) {
       // Up only with a dead band, and only when wanted on every frame of one window.
-      int up = most_accurate_fitting(levels, p, budget * (1 - kUpBand), cap);
+      // Measured figures need no band: they are what the window will show.
+      std::vector<double> banded = ms;
+      for (int i = 0; i < n; ++i)
+        if (!by_measure || st.measured.p90(i, st.frames, min_samples) < 0) banded[size_t(i)] /= 1 - kUpBand;
+      int up = most_accurate_fitting(levels, banded, budget, cap);
+      if (by_measure && (up < 0 || levels[up].accuracy <= levels[current].accuracy)) {
+        // Nothing known fits better: try the most accurate level not measured lately.
+        up = -1;
+        for (int i = 0; i < n; ++i)
+          if (levels[i].accuracy > levels[current].accuracy && levels[i].accuracy <= cap &&
+              st.measured.p90(i, st.frames, min_samples) < 0 && (up < 0 || levels[i].accuracy > levels[up].accuracy))
+            up = i;
+      }
       if (up >= 0 && levels[up].accuracy > levels[current].accuracy) {
         if (++st.up_wanted_frames >= st.up_hold.frames_needed(current, up, settings.window)) {
           next = up;
@@ -279,7 +322,7 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
     }
     if (target > 0) {
       // Enter when level 0 misses T itself; leave when it fits T with the margin again.
-      double at0 = p.ms(levels[0]);
+      double at0 = ms[0];
       if (at0 > target) st.unreachable = true;
       else if (at0 <= budget) st.unreachable = false;
     } else {
@@ -327,9 +370,11 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
     else d.reason = RtmReason::load;
     st.held_by_qos = d.reason == RtmReason::qos;
     d.forced_by_load = next < current && (!fresh || by_group);
-    if (d.forced_by_load) st.up_hold.forced_down(current, next);
+    if (d.forced_by_load || missed) st.up_hold.forced_down(current, next);
     else if (next > current && waited > 0) st.up_hold.moved_up(current, next, waited);
     ++st.switches;
+    // A lut move is judged by the frames that follow it (measured_levels.h).
+    st.measured.entered(next, current, p.pre_ms, std::min(settings.window, kMinMeasuredFrames));
     st.frames_since_change = 0;
     st.up_wanted_frames = st.reactive_up_windows = 0;
     level_.store(next, std::memory_order_release);

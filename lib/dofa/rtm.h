@@ -20,7 +20,14 @@
 //    a more accurate level under unchanged settings needs the prediction to fit
 //    T * (1 - kMargin) * (1 - kUpBand) (dead band) on every frame of one window,
 //    longer after load forced the RTM down from that level (up_move_hold.h):
-//    jitter does not flip the level.
+//    jitter does not flip the level. Where a move shows that load does not
+//    scale with the level (a busy thread on the same CPU: every level waits out
+//    its time slice; measured_levels.h), levels are judged by their own recent
+//    frames instead: the current one misses when more than a tenth of its
+//    window is over the budget, a level not measured lately is expected at
+//    pre + (p90_c - pre) * (L_i / L_c)^e, a jump down must save more than the
+//    dead band, and the most accurate level not measured lately is tried
+//    (paced by up_move_hold.h, like any move up).
 //  - reactive (the paper's, for shared resources): one decision per window of
 //    frames (tumbling: the window starts afresh after each decision): window p90
 //    of pre + infer above T -> one level down; within T with head-room for the
@@ -133,6 +140,8 @@ class Rtm {
   // reactive: windows in a row with head-room before one level up (hysteresis,
   // after Dynamic-OFA run.sh, which pins a level it just failed at; ofa-facts §8.5).
   static constexpr int kReactiveUpWindows = 2;
+  // lut, judging levels by measure: a level's figure needs this many of its own frames.
+  static constexpr int kMinMeasuredFrames = 10;
 
   // Throws Error on an empty list, a bad value or bad settings.
   Rtm(std::vector<RtmLevel> levels, const RtmSettings& settings = {});

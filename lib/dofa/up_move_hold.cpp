@@ -11,12 +11,13 @@ void UpMoveHold::reset(int num_levels) {
 }
 
 void UpMoveHold::forced_down(int from, int to) {
+  if (to >= from && from >= 0 && from < static_cast<int>(drops_.size())) ++drops_[from];  // a faster level of higher index
   for (int l = std::max(to + 1, 0); l <= from && l < static_cast<int>(drops_.size()); ++l) ++drops_[l];
   probation_to_ = -1;  // the last move up did not last
 }
 
 int UpMoveHold::frames_needed(int current, int up, int window) const {
-  int drops = 0;
+  int drops = up < current && up >= 0 ? drops_[up] : 0;  // more accurate, yet faster in the table
   for (int l = std::max(current + 1, 0); l <= up && l < static_cast<int>(drops_.size()); ++l)
     drops = std::max(drops, drops_[l]);
   if (drops == 0) return window;

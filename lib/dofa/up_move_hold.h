@@ -27,9 +27,11 @@ class UpMoveHold {
   static constexpr int kProbationFactor = 4;
 
   void reset(int num_levels);  // a setting changed: every level starts afresh
-  // Load forced the level down from `from` to `to`: every level in (to, from] failed.
+  // Load forced the level down from `from` to `to`: every level in (to, from]
+  // failed (`from` alone when `to` is above it: levels' accuracies and
+  // latencies need not rise together).
   void forced_down(int from, int to);
-  // Frames a move from `current` up to `up` must be wanted first.
+  // Frames a move from `current` up to the more accurate `up` must be wanted first.
   int frames_needed(int current, int up, int window) const;
   // The move was made after waiting `waited` frames; on probation
   // kProbationFactor times as long.

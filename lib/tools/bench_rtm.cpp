@@ -39,6 +39,15 @@ int best_fitting(const LevelInfo& lv, const std::vector<double>& p90, double tar
   return best;
 }
 
+// How many levels whose p90 meets the target are more accurate than `level`:
+// "at most one below the best level that meets it" by accuracy, since the
+// levels' test accuracies need not rise with their index.
+int better_fitting(const LevelInfo& lv, const std::vector<double>& p90, double target, int level) {
+  int better = 0;
+  for (int i = 0; i < lv.size(); ++i) better += p90[i] <= target && lv.accuracy[i] > lv.accuracy[level];
+  return better;
+}
+
 void write_levels(JsonWriter& w, const char* key, const std::vector<double>& v) {
   w.key(key).begin_array();
   for (double x : v) w.value(x);
@@ -98,7 +107,8 @@ int bench_rtm(const Options& o) {
   {
     std::fprintf(stderr, "bench rtm: target step\n");
     const int at = 100;
-    const double tight = idle[1] / rtm_fit_fraction();
+    // Level 0 fits it with the RTM's margins; the more accurate levels, slower by 20 % or more, do not.
+    const double tight = idle[0] / rtm_fit_fraction();
     StreamRun run(frames, {{"dofa", props, at + 50, cpu}});
     run.at(0, at, [tight](GstElement* e) { g_object_set(e, "latency-ms", tight, NULL); });
     const auto r = run.run()[0];
@@ -125,6 +135,7 @@ int bench_rtm(const Options& o) {
     w.key(name).begin_object().key("level_before").value(before).key("reaction_frames").value(react);
     w.key("met_share_after").value(met).key("settled_level").value(settled);
     w.key("level_gap_to_oracle").value(oracle_best - settled);
+    w.key("more_accurate_meeting_target").value(better_fitting(levels, loaded, target, settled));
     w.key("switches_per_100_frames").value(per100);
     if (win > 0) {
       const int stepped = std::max(0, before - settled);
@@ -132,9 +143,11 @@ int bench_rtm(const Options& o) {
     }
     w.end_object();
     std::snprintf(line, sizeof line,
-                  "%-8s target %.3f ms: level %d -> %d (oracle's best %d), back under target after %d frames, "
-                  "%.1f %% of later frames within target, %.2f level changes / 100 frames\n",
-                  name, target, before, settled, oracle_best, react, 100 * met, per100);
+                  "%-8s target %.3f ms: level %d -> %d (oracle's best %d; %d more accurate levels meet the target), "
+                  "back under target after %d frames, %.1f %% of later frames within target, %.2f level changes / "
+                  "100 frames\n",
+                  name, target, before, settled, oracle_best, better_fitting(levels, loaded, target, settled), react,
+                  100 * met, per100);
     text += line;
   };
   load_step("lut", "", 0);
@@ -203,7 +216,13 @@ int bench_rtm(const Options& o) {
       const double t = k ? tb : ta;
       w.begin_object().key("target_ms").value(t).key("reaction_frames").value(react);
       w.key("met_share_after").value(met).key("settled_level").value(settled).key("best_level").value(best[k]);
-      w.key("level_gap_to_best").value(best[k] - settled).end_object();
+      w.key("level_gap_to_best").value(best[k] - settled);
+      if (best[1 - k] >= 0) {  // this member's p90 at each level, the other at its best pair's level
+        std::vector<double> mine(static_cast<size_t>(n));
+        for (int i = 0; i < n; ++i) mine[size_t(i)] = k ? pb[best_a][i] : pa[i][best_b];
+        w.key("more_accurate_meeting_target").value(better_fitting(levels, mine, t, settled));
+      }
+      w.end_object();
       std::snprintf(line, sizeof line,
                     "group %c  target %.3f ms: settles on level %d (best pair's %d), back under target after %d "
                     "frames, %.1f %% of later frames within target\n",

@@ -1,0 +1,64 @@
+// MeasuredLevels: what each level's own recent frames showed (pre + infer,
+// per level), and whether the lut policy's prediction s * L_i holds on this
+// machine now.
+//
+// s * L_i assumes that load stretches every level's work alike. A busy thread
+// on the same CPU does not: the frame waits out the other thread's time slice
+// whatever the level, so every level's p90 comes out about the same (measured
+// here, `dofa bench rtm`: loaded p90 6.5-7.6 ms for levels whose idle p90 is
+// 1.9-4.3 ms). Then s * L_i, taken on a fast level, rules out more accurate
+// levels that would meet the target. A move between two levels shows which
+// case holds: once the level moved to has a full window of frames, the
+// elasticity of the time that depends on the level, e = d log(p90 - pre) /
+// d log(L), is 1 where s * L holds and near 0 where the wait dominates. From a
+// move with e below kMinElasticity until one with e above kHoldsElasticity
+// (3 % noise on a p90 moves e by about 0.2), the lut policy judges levels by
+// what was measured on them
+// and tries the ones it has not measured lately; a level not measured lately
+// is expected at pre + (p90_c - pre) * (L_i / L_c)^e from the current level c
+// (rtm.h).
+#pragma once
+
+#include <vector>
+
+#include "latency_window.h"
+
+namespace dofa {
+
+class MeasuredLevels {
+ public:
+  // A level's figures older than this many frames describe another load.
+  static constexpr int kMemoryFrames = 300;
+  static constexpr double kMinElasticity = 0.5;
+  static constexpr double kHoldsElasticity = 0.8;
+  // Levels closer than this in log L (16 %) say too little through 3 % noise in a p90.
+  static constexpr double kMinLogStep = 0.15;
+
+  // latency_ms: each level's figure (RtmLevel::latency_p90_ms).
+  void reset(const std::vector<double>& latency_ms, int window);
+  void set_window(int window);
+  void push(int level, double total_ms, long long frame);
+  // The next frames run `level` instead of `from`; its old frames are dropped.
+  // Where `from` has `min_samples` of its own, the move is judged once `level`
+  // has a full window, pre_ms (the level-independent time) taken out of both.
+  void entered(int level, int from, double pre_ms, int min_samples);
+
+  // p90 of the level's own frames; -1 with fewer than `min_samples` of them or
+  // when the newest is older than kMemoryFrames at frame `now`.
+  double p90(int level, long long now, int min_samples) const;
+  // How many of the level's own frames took longer than `ms`.
+  int count_above(int level, double ms) const;
+  bool prediction_fails() const { return prediction_fails_; }
+  double elasticity() const { return elasticity_; }  // the last judged e, within 0..1
+
+ private:
+  std::vector<LatencyWindow> own_;
+  std::vector<long long> last_;  // frame of each level's newest sample
+  std::vector<double> latency_ms_;
+  int judged_level_ = -1;        // the level whose full window will judge the prediction
+  double from_p90_ = 0, from_latency_ms_ = 0, pre_ms_ = 0;
+  bool prediction_fails_ = false;
+  double elasticity_ = 1;
+};
+
+}  // namespace dofa
