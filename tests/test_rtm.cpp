@@ -771,6 +771,25 @@ START_TEST(group_lowers_past_a_level_no_faster) {
 }
 END_TEST
 
+START_TEST(group_raises_past_a_level_less_accurate) {
+  // Accuracies need not rise with the level either (the built-in model's level
+  // 4 tests below level 3): once the load is gone, a raise from level 3 must
+  // go on to level 5, not stop at 3 because 4 is no gain.
+  std::vector<RtmLevel> levels = dofa::make_rtm_levels({70, 72, 74, 76, 75, 79}, {10, 16, 22, 28, 34, 40});
+  RtmSettings sa = with_target(120), sb = with_target(120);
+  sa.group = sb.group = "inverted";
+  Element a(levels, sa), b(levels, sb);
+  Machine ma(8), mb(9);
+  ma.load = mb.load = 2.5;
+  run_pair(a, ma, b, mb, 600);
+  ck_assert_msg(a.level < 5 && b.level < 5, "levels %d/%d under the load", a.level, b.level);
+  ma.load = mb.load = 1;
+  auto p90 = run_pair(a, ma, b, mb, 2000);
+  ck_assert_msg(a.level == 5 && b.level == 5, "levels %d/%d without the load (p90 %.1f/%.1f ms)", a.level, b.level,
+                p90.first, p90.second);
+}
+END_TEST
+
 START_TEST(group_member_leaves) {
   std::vector<RtmLevel> levels = six_levels();
   RtmSettings s = with_target(45);
@@ -884,6 +903,7 @@ Suite* rtm_suite() {
   tcase_add_test(t, statistics);
   tcase_add_test(t, group_of_two_after_a_load_step);
   tcase_add_test(t, group_lowers_past_a_level_no_faster);
+  tcase_add_test(t, group_raises_past_a_level_less_accurate);
   tcase_add_test(t, group_member_leaves);
   tcase_add_test(t, group_members_in_threads);
   tcase_add_test(t, group_member_fixed);

@@ -47,6 +47,13 @@ struct RtmGroup::Member {
       if (levels[l].latency_p90_ms < levels[level].latency_p90_ms) return l;
     return -1;
   }
+  // The level a raise goes to: the nearest one above that is more accurate (the
+  // built-in model's level 4 tests below level 3). -1 when none is.
+  int above() const {
+    for (int l = level + 1; l < static_cast<int>(levels.size()); ++l)
+      if (levels[l].accuracy > levels[level].accuracy) return l;
+    return -1;
+  }
   bool counts() const { return automatic && has_report; }
 };
 
@@ -317,26 +324,25 @@ bool RtmGroup::raise(Member* reporter) {
     }
     // Counted on its own frames only, so the hold is in its frames, as in lut.
     if (&m == reporter && m.last.new_frame) ++m.raise_wanted;
-    const RtmLevel& up = m.levels[m.level + 1];
-    if (m.raise_wanted < m.hold.frames_needed(m.level, m.level + 1, m.last.window)) continue;
-    double gain = (up.accuracy - m.levels[m.level].accuracy) / std::max(m.infer_ms(m.level + 1) - m.infer_ms(m.level), 1e-9);
+    const int up = m.above();
+    if (m.raise_wanted < m.hold.frames_needed(m.level, up, m.last.window)) continue;
+    double gain = (m.levels[up].accuracy - m.levels[m.level].accuracy) / std::max(m.infer_ms(up) - m.infer_ms(m.level), 1e-9);
     if (best < 0 || gain > best_gain) {
       best = static_cast<int>(k);
       best_gain = gain;
     }
   }
   if (best < 0) return false;
-  ++members_[best]->level;
+  members_[best]->level = members_[best]->above();
   return true;
 }
 
-// One level up for `m` keeps it and every other member within target with the up band.
+// A raise of `m` (to above()) keeps it and every other member within target with the up band.
 bool RtmGroup::raise_fits(const Member& m) const {
-  if (m.level + 1 >= static_cast<int>(m.levels.size())) return false;
-  const RtmLevel& up = m.levels[m.level + 1];
-  if (up.accuracy <= m.levels[m.level].accuracy || up.accuracy > m.last.accuracy_cap) return false;
-  if (m.predicted_ms(m.level + 1) > m.budget_ms() * (1 - Rtm::kUpBand)) return false;
-  double added = std::max(0.0, m.infer_ms(m.level + 1) - m.infer_ms(m.level));
+  const int up = m.above();
+  if (up < 0 || m.levels[up].accuracy > m.last.accuracy_cap) return false;
+  if (m.predicted_ms(up) > m.budget_ms() * (1 - Rtm::kUpBand)) return false;
+  double added = std::max(0.0, m.infer_ms(up) - m.infer_ms(m.level));
   for (const auto& o : members_) {
     if (o.get() == &m || !o->counts()) continue;
     if (o->predicted_ms(o->level) + o->coupling * added > o->miss_limit_ms() * (1 - Rtm::kUpBand)) return false;
