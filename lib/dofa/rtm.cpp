@@ -232,7 +232,17 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
   const double target = st.qos_binds(qos) ? qos : settings.target_ms;
   const double budget = target > 0 ? target * (1 - kMargin) : kNoLimit;
   const double cap = st.accuracy_cap();
-  const FramePrediction p = st.prediction();
+  FramePrediction p = st.prediction();
+  // Where a move showed that load does not scale with the level (measured_levels.h),
+  // other levels go as L^e from what the current level's own frames measured.
+  const bool by_measure = st.measured.prediction_fails();
+  const int min_samples = std::min(settings.window, kMinMeasuredFrames);
+  if (by_measure) {
+    p.elasticity = st.measured.elasticity();
+    p.reference_ms = levels[current].latency_p90_ms;
+    const double here = st.measured.p90(current, st.frames, min_samples);
+    if (here >= 0) p.slowdown = std::max(0.0, here - p.pre_ms) / p.reference_ms;
+  }
   int next = current;
   bool by_group = false;
   int waited = 0;  // frames a move up was wanted before it was made
@@ -269,17 +279,10 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
     next = v.level;
     st.unreachable = v.unreachable;
   } else if (settings.policy == RtmPolicy::lut) {
-    // Each level's expected p90: predicted, or, where the prediction does not
-    // hold (measured_levels.h), what its own recent frames measured.
-    const bool by_measure = st.measured.prediction_fails();
-    const int min_samples = std::min(settings.window, kMinMeasuredFrames);
+    // Each level's expected p90: predicted, or, judged by measure, what its own recent frames measured.
     std::vector<double> ms;
-    const double here = by_measure ? st.measured.p90(current, st.frames, min_samples) : -1;
     for (int i = 0; i < n; ++i) {
-      double m = by_measure ? st.measured.p90(i, st.frames, min_samples) : -1;
-      if (m < 0 && here >= 0)
-        m = p.pre_ms + std::max(0.0, here - p.pre_ms) *
-                           std::pow(levels[i].latency_p90_ms / levels[current].latency_p90_ms, st.measured.elasticity());
+      const double m = by_measure ? st.measured.p90(i, st.frames, min_samples) : -1;
       ms.push_back(m >= 0 ? m : p.ms(levels[i]));
     }
     // The current level misses when its window p90 is (or, measured, will be) above the budget.

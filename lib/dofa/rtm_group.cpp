@@ -37,7 +37,7 @@ struct RtmGroup::Member {
     return level == 0 && last.target_ms > 0 ? last.target_ms : budget_ms();
   }
   double predicted_ms(int l) const { return last.prediction.ms(levels[l]); }
-  double infer_ms(int l) const { return last.prediction.slowdown * levels[l].latency_p90_ms; }
+  double infer_ms(int l) const { return last.prediction.infer_ms(levels[l]); }
   // The level a step down goes to: the nearest one below that is faster. Levels'
   // latencies measured at load need not rise with the level (the built-in
   // model's two most accurate can swap), and a step to a level no faster would
