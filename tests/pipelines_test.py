@@ -4,7 +4,12 @@ dofa-app, as a user would, with videotestsrc for a camera, fakesink for a
 display and num-buffers where a source is live or long. Inputs (a video file,
 images) are made first with GStreamer itself.
 
-usage: pipelines_test.py README DOFA_APP"""
+With --cuda (tests/gpu/run.sh, on a GPU machine) only the device=cuda lines
+run, and they must work; dofaoverlay is left out of them where the plugin was
+built without OpenCV.
+
+usage: pipelines_test.py README DOFA_APP
+       pipelines_test.py --cuda README"""
 
 import os
 import re
@@ -33,11 +38,30 @@ def for_test(line):
     return line
 
 
-def main():
-    readme, app = sys.argv[1], sys.argv[2]
+def readme_lines(readme):
     text = open(readme).read()
-    lines = [l.strip() for block in re.findall(r"```sh\n(.*?)```", text, re.S) for l in block.splitlines()
-             if l.strip().startswith("gst-launch-1.0")]
+    return [l.strip() for block in re.findall(r"```sh\n(.*?)```", text, re.S) for l in block.splitlines()
+            if l.strip().startswith("gst-launch-1.0")]
+
+
+def cuda_lines(readme):
+    lines = [l for l in readme_lines(readme) if "device=cuda" in l]
+    if not lines:
+        sys.exit("no device=cuda line in %s" % readme)
+    overlay = run("gst-inspect-1.0 dofaoverlay", None).returncode == 0
+    for line in lines:
+        cmd = for_test(line)
+        if not overlay:
+            cmd = cmd.replace("dofaoverlay ! ", "")
+        must(cmd, None)
+        print("ok on the GPU: %s" % cmd)
+
+
+def main():
+    if sys.argv[1] == "--cuda":
+        return cuda_lines(sys.argv[2])
+    readme, app = sys.argv[1], sys.argv[2]
+    lines = readme_lines(readme)
     if len(lines) < 8:
         sys.exit("expected at least 8 gst-launch-1.0 lines in %s, found %d" % (readme, len(lines)))
     with tempfile.TemporaryDirectory() as tmp:

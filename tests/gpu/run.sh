@@ -43,6 +43,7 @@ if ls "$carry"/debs/*.deb >/dev/null 2>&1; then
   export LD_LIBRARY_PATH=$prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   export GST_PLUGIN_SYSTEM_PATH_1_0=$prefix/usr/lib/x86_64-linux-gnu/gstreamer-1.0
   export GST_PLUGIN_SCANNER_1_0=$prefix/usr/lib/x86_64-linux-gnu/gstreamer1.0/gstreamer-1.0/gst-plugin-scanner
+  export PATH=$prefix/usr/bin:$PATH  # gst-launch-1.0, gst-inspect-1.0
 else
   echo "note: no tests/gpu/carry/debs (run tests/gpu/fetch-debs.sh on a build machine); using the system's packages"
 fi
@@ -77,6 +78,10 @@ step info "$dofa" info --system
 step test_gpu "$build/tests/gpu/test_gpu"
 # The element's tests: with CUDA here, device cpu -> cuda -> cpu while playing.
 [ -f "$build/tests/test_dofaclassify" ] && step test_element meson test -C "$build" --no-rebuild --print-errorlogs dofaclassify
+# The device=cuda lines of pipelines/README.md, as a user runs them.
+[ -f "$build/gst/libgstdofa.so" ] && command -v gst-launch-1.0 >/dev/null &&
+  step pipelines_cuda env GST_PLUGIN_PATH="$build/gst" python3 "$root/tests/pipelines_test.py" --cuda \
+    "$root/pipelines/README.md"
 step levels_fmnist "$dofa" bench levels --device cuda --runs 30 --json
 step levels_w12 "$dofa" bench levels --spec ofa-mbv3-w12 --device cuda --runs 10 --json
 step switch "$dofa" bench switch --device cuda --switches 20000 --json
