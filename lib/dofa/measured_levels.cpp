@@ -10,6 +10,7 @@ void MeasuredLevels::reset(const std::vector<double>& latency_ms, int window) {
   own_.assign(latency_ms.size(), LatencyWindow(window));
   last_.assign(latency_ms.size(), 0);
   judged_level_ = -1;
+  from_latency_ms_ = 0;
   prediction_fails_ = false;
   elasticity_ = 1;
 }
@@ -33,14 +34,20 @@ void MeasuredLevels::push(int level, double total_ms, long long frame) {
 }
 
 void MeasuredLevels::entered(int level, int from, double pre_ms, int min_samples) {
+  const LatencyWindow& f = own_[static_cast<size_t>(from)];
+  const long long now = last_[static_cast<size_t>(from)];
+  // The move is judged against `from`, or, where a quick run of moves left it
+  // too few frames, against the last level before it that had enough.
+  if (f.size() >= min_samples) {
+    from_p90_ = f.percentile(0.9);
+    from_latency_ms_ = latency_ms_[static_cast<size_t>(from)];
+    from_frame_ = now;
+  }
   own_[static_cast<size_t>(level)].clear();
   judged_level_ = -1;
-  const LatencyWindow& f = own_[static_cast<size_t>(from)];
-  const double step = std::abs(std::log(latency_ms_[size_t(level)] / latency_ms_[size_t(from)]));
-  if (f.size() < min_samples || step < kMinLogStep) return;
+  if (from_latency_ms_ <= 0 || now - from_frame_ > kMemoryFrames) return;
+  if (std::abs(std::log(latency_ms_[static_cast<size_t>(level)] / from_latency_ms_)) < kMinLogStep) return;
   judged_level_ = level;
-  from_p90_ = f.percentile(0.9);
-  from_latency_ms_ = latency_ms_[size_t(from)];
   pre_ms_ = pre_ms;
 }
 

@@ -39,8 +39,10 @@ class MeasuredLevels {
   void set_window(int window);
   void push(int level, double total_ms, long long frame);
   // The next frames run `level` instead of `from`; its old frames are dropped.
-  // Where `from` has `min_samples` of its own, the move is judged once `level`
-  // has a full window, pre_ms (the level-independent time) taken out of both.
+  // Once `level` has a full window the move is judged against `from`'s p90, or,
+  // where `from` had fewer than `min_samples` frames, against the last level
+  // that had them (within kMemoryFrames); pre_ms (the level-independent time)
+  // is taken out of both.
   void entered(int level, int from, double pre_ms, int min_samples);
 
   // p90 of the level's own frames; -1 with fewer than `min_samples` of them or
@@ -56,7 +58,8 @@ class MeasuredLevels {
   std::vector<long long> last_;  // frame of each level's newest sample
   std::vector<double> latency_ms_;
   int judged_level_ = -1;        // the level whose full window will judge the prediction
-  double from_p90_ = 0, from_latency_ms_ = 0, pre_ms_ = 0;
+  double from_p90_ = 0, from_latency_ms_ = 0, pre_ms_ = 0;  // the level a move is judged against
+  long long from_frame_ = 0;
   bool prediction_fails_ = false;
   double elasticity_ = 1;
 };
