@@ -285,9 +285,10 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
       const double m = by_measure ? st.measured.p90(i, st.frames, min_samples) : -1;
       ms.push_back(m >= 0 ? m : p.ms(levels[i]));
     }
-    // The current level misses when its window p90 is (or, measured, will be) above the budget.
+    // The current level misses when its predicted p90 is above the budget, or, judged by
+    // measure, when its window p90 will be above T itself: the margin guards predictions.
     const int allowed_above = settings.window - static_cast<int>(std::ceil(0.9 * settings.window - 1e-9));
-    const bool misses = by_measure ? st.measured.count_above(current, budget) > allowed_above
+    const bool misses = by_measure ? st.measured.count_above(current, target > 0 ? target : kNoLimit) > allowed_above
                                    : p.ms(levels[current]) > budget;
     int best = most_accurate_fitting(levels, ms, budget, cap);
     if (best < 0) best = 0;  // nothing fits: the fastest (DESIGN.md §5)
@@ -377,7 +378,8 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
     else if (next > current && waited > 0) st.up_hold.moved_up(current, next, waited);
     ++st.switches;
     // A lut move is judged by the frames that follow it (measured_levels.h).
-    st.measured.entered(next, current, p.pre_ms, std::min(settings.window, kMinMeasuredFrames));
+    // The median pre: its p90 under a busy thread holds the same waits as infer's.
+    st.measured.entered(next, current, st.pre.percentile(0.5), std::min(settings.window, kMinMeasuredFrames));
     st.frames_since_change = 0;
     st.up_wanted_frames = st.reactive_up_windows = 0;
     level_.store(next, std::memory_order_release);

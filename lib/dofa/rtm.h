@@ -24,7 +24,7 @@
 //    scale with the level (a busy thread on the same CPU: every level waits out
 //    its time slice; measured_levels.h), levels are judged by their own recent
 //    frames instead: the current one misses when more than a tenth of its
-//    window is over the budget, a level not measured lately is expected at
+//    window is over T itself (the margin guards predictions), a level not measured lately is expected at
 //    pre + (p90_c - pre) * (L_i / L_c)^e, a jump down must save more than the
 //    dead band, and the most accurate level not measured lately is tried
 //    (paced by up_move_hold.h, like any move up).
