@@ -16,7 +16,7 @@ export OPENBLAS_NUM_THREADS=1 DOFA_DATA_PATH="$root"
   --out "$luts/fmnist-mbv3-cpu-width.json"
 "$dofa" measure --level-table "$luts/ofa-mbv3-w12-cpu.json"
 # The GPU families (fmnist-mbv3-cuda.*, ofa-mbv3-w12-cuda.json) come from tests/gpu/run.sh on a GPU machine.
-gpu=()
-[ -f "$luts/fmnist-mbv3-cuda.search.json" ] && gpu=(--gpu "$luts/fmnist-mbv3-cuda.search.json")
+set --
+[ -f "$luts/fmnist-mbv3-cuda.search.json" ] && set -- --gpu "$luts/fmnist-mbv3-cuda.search.json"
 "$dofa" report --search "$luts/fmnist-mbv3-cpu.search.json" --width "$luts/fmnist-mbv3-cpu-width.search.json" \
-  --train "$root/models/fmnist-mbv3.pt.train.json" "${gpu[@]}" --out "$luts/REPORT.md" --plots "$luts/plots"
+  --train "$root/models/fmnist-mbv3.pt.train.json" "$@" --out "$luts/REPORT.md" --plots "$luts/plots"
