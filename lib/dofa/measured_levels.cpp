@@ -25,7 +25,7 @@ void MeasuredLevels::push(int level, double total_ms, long long frame) {
   last_[static_cast<size_t>(level)] = frame;
   if (level == judged_level_ && w.size() == w.capacity()) {
     const double to = w.percentile(0.9) - pre_ms_, from = from_p90_ - pre_ms_;
-    const double e = to > 0 && from > 0 ? std::log(to / from) / std::log(latency_ms_[size_t(level)] / from_latency_ms_) : 0;
+    const double e = to > 0 && from > 0 ? std::log(to / from) / std::log(latency_ms_[static_cast<size_t>(level)] / from_latency_ms_) : 0;
     if (e < kMinElasticity) prediction_fails_ = true;
     else if (e > kHoldsElasticity) prediction_fails_ = false;
     elasticity_ = std::clamp(e, 0.0, 1.0);

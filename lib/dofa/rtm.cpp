@@ -246,7 +246,7 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
   int next = current;
   bool by_group = false;
   int waited = 0;  // frames a move up was wanted before it was made
-  bool missed = false;  // lut: the current level missed its budget
+  bool missed = false;  // lut: the current level missed (a move away counts against it, up_move_hold.h)
 
   if (settings.fixed_level >= 0) {
     next = settings.fixed_level;
@@ -279,11 +279,12 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
     next = v.level;
     st.unreachable = v.unreachable;
   } else if (settings.policy == RtmPolicy::lut) {
-    // Each level's expected p90: predicted, or, judged by measure, what its own recent frames measured.
-    std::vector<double> ms;
+    // Each level's expected p90: predicted, or, judged by measure, what its own recent frames
+    // measured (seen[i] >= 0).
+    std::vector<double> seen(static_cast<size_t>(n), -1), ms;
     for (int i = 0; i < n; ++i) {
-      const double m = by_measure ? st.measured.p90(i, st.frames, min_samples) : -1;
-      ms.push_back(m >= 0 ? m : p.ms(levels[i]));
+      if (by_measure) seen[size_t(i)] = st.measured.p90(i, st.frames, min_samples);
+      ms.push_back(seen[size_t(i)] >= 0 ? seen[size_t(i)] : p.ms(levels[i]));
     }
     // The current level misses when its predicted p90 is above the budget, or, judged by
     // measure, when its window p90 will be above T itself: the margin guards predictions.
@@ -305,14 +306,14 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
       // Measured figures need no band: they are what the window will show.
       std::vector<double> banded = ms;
       for (int i = 0; i < n; ++i)
-        if (!by_measure || st.measured.p90(i, st.frames, min_samples) < 0) banded[size_t(i)] /= 1 - kUpBand;
+        if (seen[size_t(i)] < 0) banded[size_t(i)] /= 1 - kUpBand;
       int up = most_accurate_fitting(levels, banded, budget, cap);
       if (by_measure && (up < 0 || levels[up].accuracy <= levels[current].accuracy)) {
         // Nothing known fits better: try the most accurate level not measured lately.
         up = -1;
         for (int i = 0; i < n; ++i)
-          if (levels[i].accuracy > levels[current].accuracy && levels[i].accuracy <= cap &&
-              st.measured.p90(i, st.frames, min_samples) < 0 && (up < 0 || levels[i].accuracy > levels[up].accuracy))
+          if (levels[i].accuracy > levels[current].accuracy && levels[i].accuracy <= cap && seen[size_t(i)] < 0 &&
+              (up < 0 || levels[i].accuracy > levels[up].accuracy))
             up = i;
       }
       if (up >= 0 && levels[up].accuracy > levels[current].accuracy) {
