@@ -485,10 +485,15 @@ GST_START_TEST (test_state_cycles)
   gint i;
 
   /* Cycle 0 creates the process-wide singletons (element classes' pad
-   * templates, the system clock, the task pool); the next 20 are tracked. */
+   * templates, the system clock); the next 20 are tracked. A task's thread
+   * drops its last reference to its GstTask after the join that stopped it:
+   * gst_task_cleanup_all () waits for those threads (and frees the task pool)
+   * before tracking starts and before the counts are read. */
   for (i = 0; i <= 20; i++) {
-    if (i == 1 && leaks)
+    if (i == 1 && leaks) {
+      gst_task_cleanup_all ();
       g_signal_emit_by_name (leaks, "activity-start-tracking");
+    }
     GstElement *pipe = gst_parse_launch (launch, NULL);
     GstBus *bus = gst_element_get_bus (pipe);
     GstMessage *msg;
@@ -501,34 +506,26 @@ GST_START_TEST (test_state_cycles)
     gst_object_unref (pipe);
   }
   if (leaks) {
-    /* Addresses are reused: count per address what was created and removed.
-     * A task's thread drops its last reference to its GstTask after the join
-     * that stopped it, so the counts are read again (each checkpoint holds what
-     * happened since the last) until they balance, for at most 5 s. */
+    /* Addresses are reused: count per address what was created and removed. */
     GHashTable *alive = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-    guint n_created = 0, n_removed = 0, tries;
-    for (tries = 0; tries < 250; tries++) {
-      GstStructure *checkpoint = NULL;
-      const GValue *lists[2];
-      guint l, k;
-      g_signal_emit_by_name (leaks, "activity-get-checkpoint", &checkpoint);
-      lists[0] = gst_structure_get_value (checkpoint, "objects-created-list");
-      lists[1] = gst_structure_get_value (checkpoint, "objects-removed-list");
-      n_created += gst_value_list_get_size (lists[0]);
-      n_removed += gst_value_list_get_size (lists[1]);
-      for (l = 0; l < 2; l++)
-        for (k = 0; k < gst_value_list_get_size (lists[l]); k++) {
-          const GstStructure *o = gst_value_get_structure (gst_value_list_get_value (lists[l], k));
-          gchar *key = g_strdup_printf ("%s %s", gst_structure_get_string (o, "type-name"),
-              gst_structure_get_string (o, "address"));
-          gint n = GPOINTER_TO_INT (g_hash_table_lookup (alive, key)) + (l == 0 ? 1 : -1);
-          g_hash_table_insert (alive, key, GINT_TO_POINTER (n));
-        }
-      gst_structure_free (checkpoint);
-      if (n_created == n_removed)
-        break;
-      g_usleep (20000);
-    }
+    guint n_created, n_removed, l, k;
+    GstStructure *checkpoint = NULL;
+    const GValue *lists[2];
+    gst_task_cleanup_all ();
+    g_signal_emit_by_name (leaks, "activity-get-checkpoint", &checkpoint);
+    lists[0] = gst_structure_get_value (checkpoint, "objects-created-list");
+    lists[1] = gst_structure_get_value (checkpoint, "objects-removed-list");
+    n_created = gst_value_list_get_size (lists[0]);
+    n_removed = gst_value_list_get_size (lists[1]);
+    for (l = 0; l < 2; l++)
+      for (k = 0; k < gst_value_list_get_size (lists[l]); k++) {
+        const GstStructure *o = gst_value_get_structure (gst_value_list_get_value (lists[l], k));
+        gchar *key = g_strdup_printf ("%s %s", gst_structure_get_string (o, "type-name"),
+            gst_structure_get_string (o, "address"));
+        gint n = GPOINTER_TO_INT (g_hash_table_lookup (alive, key)) + (l == 0 ? 1 : -1);
+        g_hash_table_insert (alive, key, GINT_TO_POINTER (n));
+      }
+    gst_structure_free (checkpoint);
     GST_INFO ("leaks tracer: %u created, %u removed", n_created, n_removed);
     {
       GHashTableIter it;
