@@ -13,10 +13,9 @@
 // d log(L), is 1 where s * L holds and near 0 where the wait dominates. From a
 // move with e below kMinElasticity until one with e above kHoldsElasticity
 // (3 % noise on a p90 moves e by about 0.2), the lut policy judges levels by
-// what was measured on them
-// and tries the ones it has not measured lately; a level not measured lately
-// is expected at pre + (p90_c - pre) * (L_i / L_c)^e from the current level c
-// (rtm.h).
+// what was measured on them and tries the ones it has not measured lately; a
+// level not measured lately is expected at pre + (p90_c - pre) * (L_i / L_c)^e
+// from the current level c (rtm.h).
 #pragma once
 
 #include <vector>

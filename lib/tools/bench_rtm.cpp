@@ -135,8 +135,9 @@ int bench_rtm(const Options& o) {
     const double per100 = 100.0 * level_changes(tail) / double(tail.size());
     w.key(name).begin_object().key("level_before").value(before).key("reaction_frames").value(react);
     w.key("met_share_after").value(met).key("settled_level").value(settled);
+    const int better = better_fitting(levels, loaded, target, settled);
     w.key("level_gap_to_oracle").value(oracle_best - settled);
-    w.key("more_accurate_meeting_target").value(better_fitting(levels, loaded, target, settled));
+    w.key("more_accurate_meeting_target").value(better);
     w.key("switches_per_100_frames").value(per100);
     if (win > 0) {
       const int stepped = std::max(0, before - settled);
@@ -147,8 +148,7 @@ int bench_rtm(const Options& o) {
                   "%-8s target %.3f ms: level %d -> %d (oracle's best %d; %d more accurate levels meet the target), "
                   "back under target after %d frames, %.1f %% of later frames within target, %.2f level changes / "
                   "100 frames\n",
-                  name, target, before, settled, oracle_best, better_fitting(levels, loaded, target, settled), react,
-                  100 * met, per100);
+                  name, target, before, settled, oracle_best, better, react, 100 * met, per100);
     text += line;
   };
   load_step("lut", "", 0);
