@@ -90,6 +90,37 @@ START_TEST(test_dynamic_equals_materialised) {
 }
 END_TEST
 
+// A size-1 channel dimension (a grey input, a depthwise weight) counts as
+// contiguous in both formats; channels_last() must still give it the strides
+// by which oneDNN chooses its channels-last kernels, and change no value.
+START_TEST(test_grey_channels_last) {
+  at::NoGradGuard no_grad;
+  for (const auto& shape : {std::vector<int64_t>{4, 1, 28, 28}, std::vector<int64_t>{96, 1, 7, 7}}) {
+    at::Tensor t = at::randn(shape);
+    ck_assert(t.is_contiguous(at::MemoryFormat::ChannelsLast));  // the ambiguity
+    ck_assert(t.suggest_memory_format() == at::MemoryFormat::Contiguous);
+    at::Tensor cl = channels_last(t);
+    ck_assert(cl.suggest_memory_format() == at::MemoryFormat::ChannelsLast);
+    ck_assert(at::equal(cl, t));
+    ck_assert(channels_last(cl).data_ptr() == cl.data_ptr());  // already so: shared
+  }
+  Spec s = tiny();
+  s.in_channels = 1;
+  Supernet net = Supernet::random(s, 6);
+  ck_assert(net.w(block_keys(s.blocks[6]).dw_conv + ".conv.weight").suggest_memory_format() ==
+            at::MemoryFormat::ChannelsLast);
+  Arch a = Arch::max(s);
+  at::Tensor x = at::randn({2, 1, a.r, a.r});
+  ForwardOptions o;
+  at::Tensor plain = net.forward(x, a, o);
+  o.channels_last = true;
+  at::Tensor cl = net.forward(x, a, o);
+  ck_assert(cl.defined());
+  ck_assert_double_lt(rel_diff(cl, plain), 1e-4);
+  ck_assert_double_lt(rel_diff(Level(net, a, nullptr).forward(x), plain), 1e-4);
+}
+END_TEST
+
 START_TEST(test_eval_stats_not_written) {
   at::NoGradGuard no_grad;
   Spec s = tiny();
@@ -209,6 +240,7 @@ int main() {
   TCase* tc = tcase_create("supernet");
   tcase_add_test(tc, test_kernel_transform);
   tcase_add_test(tc, test_dynamic_equals_materialised);
+  tcase_add_test(tc, test_grey_channels_last);
   tcase_add_test(tc, test_eval_stats_not_written);
   tcase_add_test(tc, test_calibrate_matches_direct);
   tcase_add_test(tc, test_train_mode);

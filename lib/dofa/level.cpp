@@ -15,7 +15,7 @@ namespace dofa {
 namespace {
 
 at::Tensor store(const at::Tensor& t, bool channels_last) {
-  if (t.dim() == 4 && channels_last) return t.contiguous(at::MemoryFormat::ChannelsLast);
+  if (t.dim() == 4 && channels_last) return dofa::channels_last(t);
   return t.contiguous();
 }
 
@@ -148,7 +148,7 @@ at::Tensor Level::forward(const at::Tensor& input, std::vector<double>* op_ms) c
     t = now;
   };
   const at::Tensor here = input.device() == device_ ? input : input.to(device_);
-  at::Tensor x = channels_last_ ? here.contiguous(at::MemoryFormat::ChannelsLast) : here.contiguous();
+  at::Tensor x = channels_last_ ? channels_last(here) : here.contiguous();
   x = first_.run(x);
   lap();
   for (const Block& b : blocks_) {

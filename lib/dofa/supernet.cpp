@@ -68,6 +68,15 @@ int64_t BnCalibration::count(const std::string& bn) const {
   return it == meters_.end() ? 0 : it->second.count;
 }
 
+at::Tensor channels_last(const at::Tensor& t) {
+  if (t.dim() != 4 || (t.is_contiguous(at::MemoryFormat::ChannelsLast) && t.stride(1) == 1)) return t;
+  return at::empty_like(t, at::MemoryFormat::ChannelsLast).copy_(t);
+}
+
+void store_channels_last(TensorMap& weights) {
+  for (auto& [k, t] : weights) t = channels_last(t);
+}
+
 // --- construction ---------------------------------------------------------------
 
 bool is_batch_counter(const std::string& key) {
@@ -112,6 +121,7 @@ Supernet::Supernet(const Spec& spec, TensorMap weights) : spec_(spec), weights_(
   }
   for (auto it = weights_.begin(); it != weights_.end();)
     it = is_batch_counter(it->first) ? weights_.erase(it) : std::next(it);
+  store_channels_last(weights_);
 }
 
 Supernet Supernet::load(const Spec& spec, const std::string& path) {
@@ -229,7 +239,7 @@ at::Tensor Supernet::bn(const at::Tensor& x, const std::string& name, int c, con
 
 at::Tensor Supernet::forward(const at::Tensor& input, const Arch& a, const ForwardOptions& o) const {
   const NetShape shape = net_shape(spec_, a);
-  at::Tensor x = o.channels_last ? input.contiguous(at::MemoryFormat::ChannelsLast) : input;
+  at::Tensor x = o.channels_last ? channels_last(input) : input;
 
   x = conv(x, w("first_conv.conv.weight"), c10::nullopt, spec_.first_conv.stride);
   x = activate(bn(x, "first_conv.bn", spec_.first_conv.width, o), spec_.first_conv.act);

@@ -122,7 +122,7 @@ void save_tensors(const std::string& path, const TensorMap& tensors) {
   c10::Dict<std::string, at::Tensor> dict;
   for (const auto& [k, t] : tensors) {
     if (!t.defined()) throw Error(path + ": '" + k + "' is an undefined tensor");
-    dict.insert(k, t.device().is_cpu() ? t : t.cpu());
+    dict.insert(k, (t.device().is_cpu() ? t : t.cpu()).contiguous());  // files hold the standard layout
   }
   write_atomic(path, torch::jit::pickle_save(c10::IValue(dict)));
 }

@@ -216,12 +216,12 @@ std::vector<TrainPhase> progressive_shrinking(const Spec& spec, double scale) {
   // sub-networks per step; epochs shortened from 180 / 120 / 25 to fit a
   // 2-core CPU, the PS rates doubled for the shorter phases.
   std::vector<TrainPhase> p = {
-      {"full", 1, 1, 1, 6.0, 0.3, 0.15, 1, false, false},
-      {"kernel", nk, 1, 1, 1.0, 0.1, 0.06, 1, false, true},
-      {"depth-1", nk, 1, std::min(2, nd), 0.3, 0.0, 0.01, 2, false, true},
-      {"depth-2", nk, 1, nd, 0.8, 0.05, 0.03, 2, false, true},
-      {"expand-1", nk, std::min(2, ne), nd, 0.3, 0.0, 0.01, 4, true, true},
-      {"expand-2", nk, ne, nd, 1.2, 0.05, 0.03, 4, true, true},
+      {"full", 1, 1, 1, 16.0, 0.3, 0.15, 1, false, false},
+      {"kernel", nk, 1, 1, 3.0, 0.1, 0.06, 1, false, true},
+      {"depth-1", nk, 1, std::min(2, nd), 1.0, 0.0, 0.01, 2, false, true},
+      {"depth-2", nk, 1, nd, 3.0, 0.05, 0.03, 2, false, true},
+      {"expand-1", nk, std::min(2, ne), nd, 1.0, 0.0, 0.01, 4, true, true},
+      {"expand-2", nk, ne, nd, 5.0, 0.05, 0.03, 4, true, true},
   };
   for (TrainPhase& ph : p) {
     ph.epochs *= scale;
@@ -267,6 +267,8 @@ void train(const Spec& spec, const TrainOptions& o) {
     weights = initial_weights(spec, o.seed);
   }
   st.seconds.resize(phases.size(), 0.0);
+  store_channels_last(weights);  // the layout Supernet keeps, so that it shares these tensors
+  store_channels_last(teacher_w);
 
   auto save = [&]() {
     TensorMap all = weights;
@@ -395,7 +397,7 @@ void train(const Spec& spec, const TrainOptions& o) {
     }
     if (!ph.distill) {
       teacher_w.clear();
-      for (auto& [k, t] : weights) teacher_w[k] = t.clone();
+      for (auto& [k, t] : weights) teacher_w[k] = t.clone();  // clone keeps the layout
       save_tensors(teacher_path, teacher_w);
     }
     st.step = total;
