@@ -51,6 +51,12 @@ void MeasuredLevels::entered(int level, int from, double pre_ms, int min_samples
   pre_ms_ = pre_ms;
 }
 
+void MeasuredLevels::disturbed(int level) {
+  own_[static_cast<size_t>(level)].clear();
+  judged_level_ = -1;
+  from_latency_ms_ = 0;
+}
+
 double MeasuredLevels::p90(int level, long long now, int min_samples) const {
   const LatencyWindow& w = own_[static_cast<size_t>(level)];
   if (w.size() < min_samples || w.size() == 0 || now - last_[static_cast<size_t>(level)] > kMemoryFrames) return -1;

@@ -43,6 +43,10 @@ class MeasuredLevels {
   // that had them (within kMemoryFrames); pre_ms (the level-independent time)
   // is taken out of both.
   void entered(int level, int from, double pre_ms, int min_samples);
+  // Something other than this level changed the load (another member of its
+  // group moved): `level`'s frames so far, a move pending judgement and the
+  // level a move would be judged against all describe another load.
+  void disturbed(int level);
 
   // p90 of the level's own frames; -1 with fewer than `min_samples` of them or
   // when the newest is older than kMemoryFrames at frame `now`.

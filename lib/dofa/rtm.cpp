@@ -247,6 +247,7 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
   bool by_group = false;
   int waited = 0;  // frames a move up was wanted before it was made
   bool missed = false;  // lut: the current level missed (a move away counts against it, up_move_hold.h)
+  bool disturbed = false;  // group: another member moved (measured_levels.h)
 
   if (settings.fixed_level >= 0) {
     next = settings.fixed_level;
@@ -264,6 +265,8 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
     // Enough frames for the p90 to show a change both ways (DESIGN.md §5 window).
     r.settle_frames = std::min(settings.window, std::max(10, settings.window / 2));
     r.prediction = p;
+    if (by_measure)
+      for (int i = 0; i < n; ++i) r.measured_ms.push_back(st.measured.p90(i, st.frames, min_samples));
     r.target_ms = target;
     r.accuracy_cap = cap;
     r.accuracy_min = settings.accuracy_min;
@@ -274,6 +277,7 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
       // Levels in the group changed: samples from before describe another load.
       st.slowdown.clear();
       st.group_epoch = v.epoch;
+      disturbed = v.disturbed;
     }
     by_group = v.level != next;
     next = v.level;
@@ -385,6 +389,7 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
     st.up_wanted_frames = st.reactive_up_windows = 0;
     level_.store(next, std::memory_order_release);
   }
+  if (disturbed) st.measured.disturbed(next);
   const bool automatic = settings.fixed_level < 0;
   d.unreachable = automatic && st.unreachable;
   d.unreachable_started = d.unreachable && !was_unreachable;

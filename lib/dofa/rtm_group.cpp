@@ -26,18 +26,31 @@ struct RtmGroup::Member {
   bool learn = false;
   double infer_before_ms = 0;  // s * L(level) before that round
   double others_change_ms = 0;  // signed sum of the others' changes in ms
+  long disturbed_epoch = -1;    // the epoch that began with another member's level changing
+  // Some member's moves showed load that does not scale with the level: the
+  // device they share is time-sliced, so every member's current level is
+  // judged by its window p90 against T itself. Set per round.
+  bool time_sliced = false;
 
   double budget_ms() const {
     return last.target_ms > 0 ? last.target_ms * (1 - Rtm::kMargin) : kNoLimit;
   }
+  bool by_measure() const { return !last.measured_ms.empty(); }
+  double measured_ms(int l) const { return by_measure() ? last.measured_ms[static_cast<size_t>(l)] : -1; }
   // Above this the member misses. At level 0 it has no faster level of its own
   // and, as lut runs level 0 until T itself is missed, the others are only
-  // lowered for T, not for the margin.
+  // lowered for T, not for the margin; on a time-sliced device, neither is it.
   double miss_limit_ms() const {
-    return level == 0 && last.target_ms > 0 ? last.target_ms : budget_ms();
+    return (level == 0 || time_sliced) && last.target_ms > 0 ? last.target_ms : budget_ms();
   }
-  double predicted_ms(int l) const { return last.prediction.ms(levels[l]); }
-  double infer_ms(int l) const { return last.prediction.infer_ms(levels[l]); }
+  double predicted_ms(int l) const {
+    const double seen = measured_ms(l);
+    return seen >= 0 ? seen : last.prediction.ms(levels[l]);
+  }
+  double infer_ms(int l) const {
+    const double seen = measured_ms(l);
+    return seen >= 0 ? std::max(0.0, seen - last.prediction.pre_ms) : last.prediction.infer_ms(levels[l]);
+  }
   // The level a step down goes to: the nearest one below that is faster. Levels'
   // latencies measured at load need not rise with the level (the built-in
   // model's two most accurate can swap), and a step to a level no faster would
@@ -53,6 +66,19 @@ struct RtmGroup::Member {
     for (int l = level + 1; l < static_cast<int>(levels.size()); ++l)
       if (levels[l].accuracy > levels[level].accuracy) return l;
     return -1;
+  }
+  // Where a raise goes: above(); judged by measure, that level only when its own
+  // recent frames fit the budget, and otherwise, as lut does, the most accurate
+  // level not measured lately: a probe, paced by the hold. -1 when none.
+  int raise_to() const {
+    const int up = above();
+    if (!by_measure() || up < 0 || (measured_ms(up) >= 0 && measured_ms(up) <= budget_ms())) return up;
+    int best = -1;
+    for (int l = 0; l < static_cast<int>(levels.size()); ++l)
+      if (levels[l].accuracy > levels[level].accuracy && levels[l].accuracy <= last.accuracy_cap &&
+          measured_ms(l) < 0 && (best < 0 || levels[l].accuracy > levels[best].accuracy))
+        best = l;
+    return best;
   }
   bool counts() const { return automatic && has_report; }
 };
@@ -103,7 +129,7 @@ int RtmGroup::add_member(const std::vector<RtmLevel>& levels, int level) {
   m->level = std::clamp(level, 0, static_cast<int>(levels.size()) - 1);
   m->hold.reset(static_cast<int>(levels.size()));
   members_.push_back(std::move(m));
-  new_epoch();  // one more user of the device: everybody re-measures
+  new_epoch(members_.back().get());  // one more user of the device: everybody re-measures
   return members_.back()->id;
 }
 
@@ -112,7 +138,7 @@ void RtmGroup::remove_member(int id) {
   auto it = std::find_if(members_.begin(), members_.end(), [id](const auto& m) { return m->id == id; });
   if (it == members_.end()) return;
   members_.erase(it);
-  new_epoch();  // its share of the device is free: the next rounds may raise the others
+  new_epoch(nullptr);  // its share of the device is free: the next rounds may raise the others
 }
 
 void RtmGroup::set_level(int id, int level, bool automatic) {
@@ -123,7 +149,7 @@ void RtmGroup::set_level(int id, int level, bool automatic) {
   m->automatic = automatic;
   m->unreachable = false;
   m->hold.reset(static_cast<int>(m->levels.size()));
-  new_epoch();
+  new_epoch(m);
 }
 
 GroupVerdict RtmGroup::report(int id, const GroupReport& report) {
@@ -135,7 +161,7 @@ GroupVerdict RtmGroup::report(int id, const GroupReport& report) {
   m->last_report = ++reports_;
   if (report.new_frame) m->hold.next_frame();
   if (m->automatic && ready()) run_round(m);
-  return {m->level, epoch_, m->automatic && m->unreachable};
+  return {m->level, epoch_, m->automatic && m->unreachable, m->disturbed_epoch == epoch_};
 }
 
 int RtmGroup::size() const {
@@ -177,12 +203,13 @@ bool RtmGroup::ready() const {
   return true;
 }
 
-void RtmGroup::new_epoch() {
+void RtmGroup::new_epoch(const Member* mover) {
   ++epoch_;
   last_raise_ = -1;
   for (auto& m : members_) {
     m->learn = false;  // the change was not only the others' levels
     m->raise_wanted = 0;
+    if (m.get() != mover) m->disturbed_epoch = epoch_;
   }
 }
 
@@ -200,6 +227,9 @@ void RtmGroup::learn_coupling() {
 
 void RtmGroup::run_round(Member* reporter) {
   learn_coupling();
+  bool sliced = false;
+  for (const auto& m : members_) sliced = sliced || (m->counts() && m->by_measure());
+  for (auto& m : members_) m->time_sliced = sliced;
   std::vector<int> before;
   std::vector<double> infer_before;
   for (const auto& m : members_) {
@@ -224,7 +254,11 @@ void RtmGroup::run_round(Member* reporter) {
   for (size_t k = 0; k < members_.size(); ++k)
     if (members_[k]->level != before[k] && members_[k]->counts())
       change_ms[k] = members_[k]->infer_ms(members_[k]->level) - infer_before[k];
-  new_epoch();
+  int movers = 0;
+  const Member* mover = nullptr;
+  for (size_t k = 0; k < members_.size(); ++k)
+    if (members_[k]->level != before[k]) ++movers, mover = members_[k].get();
+  new_epoch(movers == 1 ? mover : nullptr);
   last_raise_ = raised;
   for (size_t i = 0; i < members_.size(); ++i) {
     Member& m = *members_[i];
@@ -324,7 +358,7 @@ bool RtmGroup::raise(Member* reporter) {
     }
     // Counted on its own frames only, so the hold is in its frames, as in lut.
     if (&m == reporter && m.last.new_frame) ++m.raise_wanted;
-    const int up = m.above();
+    const int up = m.raise_to();
     if (m.raise_wanted < m.hold.frames_needed(m.level, up, m.last.window)) continue;
     double gain = (m.levels[up].accuracy - m.levels[m.level].accuracy) / std::max(m.infer_ms(up) - m.infer_ms(m.level), 1e-9);
     if (best < 0 || gain > best_gain) {
@@ -333,15 +367,18 @@ bool RtmGroup::raise(Member* reporter) {
     }
   }
   if (best < 0) return false;
-  members_[best]->level = members_[best]->above();
+  members_[best]->level = members_[best]->raise_to();
   return true;
 }
 
-// A raise of `m` (to above()) keeps it and every other member within target with the up band.
+// A raise of `m` (to raise_to()) keeps it and every other member within target
+// with the up band (a measured figure needs none: it is what the window will
+// show). A probe is not predicted for `m` itself: its frames will tell.
 bool RtmGroup::raise_fits(const Member& m) const {
-  const int up = m.above();
+  const int up = m.raise_to();
   if (up < 0 || m.levels[up].accuracy > m.last.accuracy_cap) return false;
-  if (m.predicted_ms(up) > m.budget_ms() * (1 - Rtm::kUpBand)) return false;
+  const bool probe = m.by_measure() && m.measured_ms(up) < 0;
+  if (!probe && m.predicted_ms(up) > m.budget_ms() * (m.by_measure() ? 1 : 1 - Rtm::kUpBand)) return false;
   double added = std::max(0.0, m.infer_ms(up) - m.infer_ms(m.level));
   for (const auto& o : members_) {
     if (o.get() == &m || !o->counts()) continue;

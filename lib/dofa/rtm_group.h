@@ -10,6 +10,15 @@
 //    rtm.h), its effective target and its accuracy cap. A member misses when
 //    pre + s * L(level) > T * (1 - margin); at level 0 only above T itself
 //    (lut, too, runs level 0 without alarm until T is missed).
+//  - Where load does not scale with the level (measured_levels.h), a member
+//    reports what each level's own recent frames measured, and the group
+//    judges as lut then does: a measured figure stands for its level; a raise
+//    goes to the nearest more accurate level when its figure fits the budget
+//    (no up band), else probes the most accurate level not measured lately;
+//    and, the device being shared, every member's current level misses only
+//    above T itself (the margin guards predictions). A member's moves are
+//    judged only where no other member moved: a joint move says nothing of
+//    one member's own elasticity.
 //  - A round runs when every automatic member has measured `settle` frames
 //    (half its window, at least 10) since the last change; members silent for
 //    long are not waited for.
@@ -51,6 +60,9 @@ struct GroupReport {
   int fresh_frames = 0;   // samples behind `prediction` (since that epoch)
   int settle_frames = 1;  // samples it needs before its prediction counts
   FramePrediction prediction;
+  // Judged by measure (measured_levels.h): each level's p90 over its own recent
+  // frames, -1 where it has none; empty when the prediction holds.
+  std::vector<double> measured_ms;
   double target_ms = 0;           // effective target; 0 = none
   double accuracy_cap = kNoLimit;  // energy rule: no level above this accuracy
   double accuracy_min = 0;
@@ -62,6 +74,9 @@ struct GroupVerdict {
   int level = 0;
   long epoch = 0;            // changes whenever a level in the group changed
   bool unreachable = false;  // this member misses even at level 0 with every step taken
+  // Another member's level changed when this epoch began: what this member
+  // measured before, and a move of its own judged across it, describe another load.
+  bool disturbed = false;
 };
 
 class RtmGroup {
@@ -103,7 +118,8 @@ class RtmGroup {
   bool lower(Member* just_raised);
   bool raise(Member* reporter);
   bool raise_fits(const Member& m) const;
-  void new_epoch();
+  // Every member re-measures; all but `mover` (the only one whose level changed) are disturbed.
+  void new_epoch(const Member* mover);
 
   const std::string name_;
   mutable std::mutex mutex_;
