@@ -160,7 +160,7 @@ def check_calibrate_statistics(dofa, tmp, spec_path, spec, w, table):
     folder, images = write_folder(tmp, "cal", 10, 2, res, 5)
     out = os.path.join(tmp, "cal.json")
     run([dofa, "calibrate", "--spec", spec_path, "--weights", w, "--level-table", table, "--data", folder,
-         "--out", out])
+         "--out", out, "--test", folder])
     t = json.load(open(out))
     import hashlib
     if t["provenance"]["weights_sha256"] != hashlib.sha256(open(w, "rb").read()).hexdigest():
@@ -181,9 +181,11 @@ def check_calibrate_statistics(dofa, tmp, spec_path, spec, w, table):
     print("calibrate: first BN of level 0 against python3-torch: max|dmean| %.2g, max rel dvar %.2g" % (dm, dv))
     if dm > 1e-4 or dv > 1e-4:
         fail("calibrate: statistics differ from the calibrate-mode forward (%.3g, %.3g)" % (dm, dv))
-    r = run([dofa, "eval", "--spec", spec_path, "--weights", w, "--level-table", out, "--level", "0", "--data", folder])
-    if "top-1" not in r.stdout:
-        fail("eval after calibrate: " + r.stdout)
+    r = run([dofa, "eval", "--spec", spec_path, "--weights", w, "--level-table", out, "--level", "0", "--data", folder,
+             "--json"])
+    # --test re-measured each level's top-1 with its new statistics: what eval measures.
+    if abs(json.loads(r.stdout)["top1"] - t["levels"][0]["top1_test"]) > 0.006:
+        fail("calibrate --test: level 0 top1_test %s, eval says %s" % (t["levels"][0]["top1_test"], r.stdout))
 
 
 def check_imagenet_path(dofa, tmp):

@@ -34,6 +34,12 @@ int cmd_eval(const std::vector<std::string>& args) {
   };
   std::vector<Item> items;
   std::unique_ptr<Supernet> net;
+  // Checked before any weights are loaded or statistics calibrated: those take minutes for ImageNet's models.
+  auto check_classes = [&]() {
+    if (int(data.classes().size()) != spec.classes)
+      throw Error("--data " + data_form + " has " + std::to_string(data.classes().size()) + " classes, spec " +
+                  spec.name + " has " + std::to_string(spec.classes));
+  };
   if (o.has("level-table")) {
     const std::string table_path = o.require("level-table");
     spec = table_spec(o, table_path);
@@ -43,6 +49,7 @@ int cmd_eval(const std::vector<std::string>& args) {
     if (level != "all" && (n < 0 || n >= int(table.levels.size())))
       throw Error("--level " + level + ": expected all or 0 to " + std::to_string(table.levels.size() - 1) + " for " +
                   table_path);
+    check_classes();
     net = std::make_unique<Supernet>(Supernet::open(spec, o.get("weights", "")));
     if (!net->sha256().empty()) table.check_weights(net->sha256());
     std::vector<BnStats> all = load_level_bn(table, spec);
@@ -51,14 +58,12 @@ int cmd_eval(const std::vector<std::string>& args) {
       if (level == "all" || i == n)
         items.push_back({"level " + std::to_string(i), table.levels[size_t(i)].arch, all[size_t(i)]});
   } else {
+    check_classes();
     Arch arch = load_arch(o, spec);
     net = std::make_unique<Supernet>(Supernet::open(spec, o.get("weights", "")));
     const std::string calib = o.get("calib-data", data_form.rfind("fmnist:", 0) == 0 ? "fmnist:train" : data_form);
     items.push_back({"arch", arch, calibrate_bn(*net, arch, Dataset::open(calib))});
   }
-  if (int(data.classes().size()) != spec.classes)
-    throw Error("--data " + data_form + " has " + std::to_string(data.classes().size()) + " classes, spec " +
-                spec.name + " has " + std::to_string(spec.classes));
   for (const Item& it : items) {
     EvalResult r = evaluate(*net, it.arch, it.stats, data);
     auto [lo, hi] = wilson95(r.correct, r.n);
