@@ -106,9 +106,12 @@ START_TEST(test_grey_channels_last) {
   }
   Spec s = tiny();
   s.in_channels = 1;
-  Supernet net = Supernet::random(s, 6);
-  ck_assert(net.w(block_keys(s.blocks[6]).dw_conv + ".conv.weight").suggest_memory_format() ==
-            at::MemoryFormat::ChannelsLast);
+  TensorMap w = Supernet::random(s, 6).weights();
+  store_channels_last(w);
+  const std::string dw = block_keys(s.blocks[6]).dw_conv + ".conv.weight";
+  ck_assert(w.at(dw).suggest_memory_format() == at::MemoryFormat::ChannelsLast);
+  Supernet net(s, w);
+  ck_assert(net.w(dw).data_ptr() == w.at(dw).data_ptr());  // shared, as training needs
   Arch a = Arch::max(s);
   at::Tensor x = at::randn({2, 1, a.r, a.r});
   ForwardOptions o;

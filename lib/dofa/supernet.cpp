@@ -121,7 +121,6 @@ Supernet::Supernet(const Spec& spec, TensorMap weights) : spec_(spec), weights_(
   }
   for (auto it = weights_.begin(); it != weights_.end();)
     it = is_batch_counter(it->first) ? weights_.erase(it) : std::next(it);
-  store_channels_last(weights_);
 }
 
 Supernet Supernet::load(const Spec& spec, const std::string& path) {

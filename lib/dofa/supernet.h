@@ -57,7 +57,9 @@ bool is_batch_counter(const std::string& key);  // "*.num_batches_tracked"
 // down the blocked NCHW path (training 2.5-3x slower at batch 128). This
 // restrides it; a tensor already so is returned as it is.
 at::Tensor channels_last(const at::Tensor& t);
-// The conv weights of `weights` in channels-last strides, in place.
+// The conv weights of `weights` in channels-last strides, in place: for
+// training, where oneDNN would otherwise reorder each weight in every pass,
+// forward and backward. A Supernet made from them shares them.
 void store_channels_last(TensorMap& weights);
 
 class Supernet {

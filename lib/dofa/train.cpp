@@ -267,7 +267,7 @@ void train(const Spec& spec, const TrainOptions& o) {
     weights = initial_weights(spec, o.seed);
   }
   st.seconds.resize(phases.size(), 0.0);
-  store_channels_last(weights);  // the layout Supernet keeps, so that it shares these tensors
+  store_channels_last(weights);  // the layout of the channels-last forward (supernet.h)
   store_channels_last(teacher_w);
 
   auto save = [&]() {
