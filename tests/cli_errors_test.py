@@ -69,6 +69,9 @@ def main():
              ["10 classes", "1000"]),
             (["calibrate", "--level-table", os.path.join(root, "luts", "ofa-mbv3-w12-cpu.json"), "--weights",
               "random:1", "--data", "fmnist:train"], ["needs a weights file"]),
+            (["calibrate", "--level-table", os.path.join(root, "luts", "fmnist-mbv3-cpu.json"), "--data",
+              "fmnist:train", "--test", "fmnist:nosuch", "--out", os.path.join(tmp, "cal.json")],
+             ["fmnist:nosuch", "expected train, val or test"]),
             (["search", "--dims", "colour"], ["colour", "width, depth, kernel or resolution"]),
             (["search", "--predictor-archs", "3"], ["--predictor-archs 3", "at least 10"]),
             (["search", "--lut", os.path.join(tmp, "nolut"), "--predictor-archs", "10"], ["nolut"]),
@@ -94,6 +97,8 @@ def main():
                 print("dofa %s -> %s" % (" ".join(args), r.stderr.strip().splitlines()[-1]))
         if os.path.exists(out):
             failures.append("a refused infer wrote %s" % out)
+        if os.path.exists(os.path.join(tmp, "cal.json")):
+            failures.append("a refused calibrate wrote its table")
     for f in failures:
         print("FAIL: " + f)
     sys.exit(1 if failures else 0)
