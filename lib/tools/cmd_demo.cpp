@@ -236,7 +236,11 @@ std::string summarise(const Scenario& s, JsonWriter& w, const std::string& png) 
       w.key("top1").value(top1(span)).key("met_share").value(met_share(span)).key("level_changes").value(level_changes(span));
       w.key("level").value(settled_level(span)).key("p90_ms").value(p90_total_ms(span));
       w.key("target_ms").value(span.size() ? r[span.begin()].target_ms : 0.0);
-      if (p) w.key("frames_to_level_change").value(change).key("frames_back_under_target").value(back);
+      if (p) {
+        w.key("frames_to_level_change").value(change).key("frames_back_under_target").value(back);
+        // The level the step's first change went to (-1: none), the direction of the reaction.
+        w.key("level_after_change").value(change >= 0 ? r[size_t(ph.from + change)].level : -1);
+      }
       w.end_object();
       char line[300];
       std::snprintf(line, sizeof line,
