@@ -221,7 +221,7 @@ std::vector<TrainPhase> progressive_shrinking(const Spec& spec, double scale) {
       {"depth-1", nk, 1, std::min(2, nd), 1.0, 0.0, 0.01, 2, false, true},
       {"depth-2", nk, 1, nd, 3.0, 0.05, 0.03, 2, false, true},
       {"expand-1", nk, std::min(2, ne), nd, 1.0, 0.0, 0.01, 4, true, true},
-      {"expand-2", nk, ne, nd, 5.0, 0.05, 0.03, 4, true, true},
+      {"expand-2", nk, ne, nd, 7.0, 0.05, 0.03, 4, true, true},
   };
   for (TrainPhase& ph : p) {
     ph.epochs *= scale;
@@ -334,8 +334,10 @@ void train(const Spec& spec, const TrainOptions& o) {
       double step_loss = 0;
       for (int k = 0; k < ph.subnets; ++k) {
         Arch a = Arch::random(space, Rng::mix(o.seed ^ (uint64_t(st.phase) << 56) ^ (uint64_t(st.step) << 8) ^ uint64_t(k)));
-        // Sandwich rule (Yu & Huang 2019, as the smallest-in-every-step variant): the last sample is the smallest.
+        // Sandwich rule (Yu & Huang 2019): the last sample is the smallest and,
+        // with three or more per step, the first the largest; the rest random.
         if (o.sandwich && ph.subnets > 1 && k == ph.subnets - 1) a = Arch::min(space);
+        if (o.sandwich && ph.subnets > 2 && k == 0) a = Arch::max(space);
         a.r = r;
         at::Tensor logits = net.forward(b.x, a, train_fw);
         at::Tensor loss = loss_of(logits, b.labels, soft);

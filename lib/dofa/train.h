@@ -33,7 +33,7 @@ struct TrainOptions {
   int threads = 2;
   unsigned long long seed = 1;
   double scale = 1.0;
-  bool sandwich = false;  // also train the largest and smallest open sub-network every step
+  bool sandwich = false;  // the smallest open sub-network in every step, the largest too with 3+ per step
   bool restart = false;   // ignore an existing checkpoint
   double checkpoint_seconds = 60;
   std::function<void(const std::string&)> log;        // whole lines

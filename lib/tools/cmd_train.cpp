@@ -29,9 +29,9 @@ int cmd_train(const std::vector<std::string>& args) {
         "  --val         validation data (default fmnist:val, 10,000 images held out of train)\n"
         "  --val-images  validation images per phase-end check (default 10000)\n"
         "  --limit N     only the first N training images (smoke runs)\n"
-        "  --scale X     multiply every phase's epochs by X (default 1: 29 epochs in all)\n"
+        "  --scale X     multiply every phase's epochs by X (default 1: 31 epochs in all)\n"
         "  --batch N     images per step (default 128)   --threads N (default: the CPU count)\n"
-        "  --seed N      (default 1)   --sandwich  the smallest sub-network in every step\n"
+        "  --seed N      (default 1)   --sandwich  the smallest (and with 3+ per step the largest) sub-network in every step\n"
         "  --restart     ignore an existing checkpoint   --checkpoint-seconds S (default 60)\n");
     return 0;
   }
