@@ -11,6 +11,7 @@ void MeasuredLevels::reset(const std::vector<double>& latency_ms, int window) {
   last_.assign(latency_ms.size(), 0);
   judged_level_ = -1;
   from_latency_ms_ = 0;
+  reference_open_ = false;
   prediction_fails_ = false;
   elasticity_ = 1;
 }
@@ -37,16 +38,23 @@ void MeasuredLevels::entered(int level, int from, double pre_ms, int min_samples
   const LatencyWindow& f = own_[static_cast<size_t>(from)];
   const long long now = last_[static_cast<size_t>(from)];
   // The move is judged against `from`, or, where a quick run of moves left it
-  // too few frames, against the last level before it that had enough.
-  if (f.size() >= min_samples) {
+  // too few frames, against the last level before it that had enough; and
+  // where the moves since that level were too small to judge or left before
+  // their judgement (a dense family, stepped one level at a time), against
+  // that level still, so that the run is judged once it spans kMinLogStep.
+  const bool open = (reference_open_ || judged_level_ == from) && from_latency_ms_ > 0 &&
+                    now - from_frame_ <= kMemoryFrames;
+  if (f.size() >= min_samples && !open) {
     from_p90_ = f.percentile(0.9);
     from_latency_ms_ = latency_ms_[static_cast<size_t>(from)];
     from_frame_ = now;
   }
   own_[static_cast<size_t>(level)].clear();
   judged_level_ = -1;
+  reference_open_ = false;
   if (from_latency_ms_ <= 0 || now - from_frame_ > kMemoryFrames) return;
-  if (std::abs(std::log(latency_ms_[static_cast<size_t>(level)] / from_latency_ms_)) < kMinLogStep) return;
+  reference_open_ = std::abs(std::log(latency_ms_[static_cast<size_t>(level)] / from_latency_ms_)) < kMinLogStep;
+  if (reference_open_) return;
   judged_level_ = level;
   pre_ms_ = pre_ms;
 }
@@ -55,6 +63,7 @@ void MeasuredLevels::disturbed(int level) {
   own_[static_cast<size_t>(level)].clear();
   judged_level_ = -1;
   from_latency_ms_ = 0;
+  reference_open_ = false;
 }
 
 double MeasuredLevels::p90(int level, long long now, int min_samples) const {

@@ -39,9 +39,9 @@ class MeasuredLevels {
   void push(int level, double total_ms, long long frame);
   // The next frames run `level` instead of `from`; its old frames are dropped.
   // Once `level` has a full window the move is judged against `from`'s p90, or,
-  // where `from` had fewer than `min_samples` frames, against the last level
-  // that had them (within kMemoryFrames); pre_ms (the level-independent time)
-  // is taken out of both.
+  // where `from` had fewer than `min_samples` frames or the moves since the last
+  // judged one were each under kMinLogStep, against the level before them
+  // (within kMemoryFrames); pre_ms (the level-independent time) is taken out of both.
   void entered(int level, int from, double pre_ms, int min_samples);
   // Something other than this level changed the load (another member of its
   // group moved): `level`'s frames so far, a move pending judgement and the
@@ -63,6 +63,7 @@ class MeasuredLevels {
   int judged_level_ = -1;        // the level whose full window will judge the prediction
   double from_p90_ = 0, from_latency_ms_ = 0, pre_ms_ = 0;  // the level a move is judged against
   long long from_frame_ = 0;
+  bool reference_open_ = false;  // the last move was too small to judge: the reference stays
   bool prediction_fails_ = false;
   double elasticity_ = 1;
 };
