@@ -337,6 +337,32 @@ void check_stability(RtmPolicy policy) {
 START_TEST(lut_stability) { check_stability(RtmPolicy::lut); }
 END_TEST
 
+// The benchmark's stability case: a busy thread on the CPU from the first
+// frame, the target near the middle level's loaded p90 (every level's is about
+// the same): at most one level change per 100 frames.
+START_TEST(lut_stability_under_a_time_slice_load) {
+  for (const auto& levels : {builtin_like_levels(), flat_levels()}) {
+    Machine like(0);
+    like.slice_share = 0.3;
+    like.slice_ms = 5;
+    const double mid = oracle_p90(levels, 3, 1, 1, like);
+    for (double t : {mid * 1.03, mid / (1 - Rtm::kMargin)}) {
+      for (uint64_t seed : {51, 52, 53}) {
+        Machine m(seed);
+        m.slice_share = like.slice_share;
+        m.slice_ms = like.slice_ms;
+        Element e(levels, with_target(t));
+        e.run(m, 300);
+        e.reset_counts();
+        e.run(m, 1500);
+        ck_assert_msg(e.changes <= 15, "T %.2f seed %d: %d changes in 1500 frames, closest %lld apart", t,
+                      static_cast<int>(seed), e.changes, e.min_gap);
+      }
+    }
+  }
+}
+END_TEST
+
 // A move up waits one window of frames that all want it; a move down does not wait.
 START_TEST(lut_moves_up_after_a_window) {
   Machine m(14);
@@ -939,6 +965,7 @@ Suite* rtm_suite() {
   tcase_add_test(t, up_move_hold_backs_off);
   tcase_add_test(t, slow_tail_retries_back_off);
   tcase_add_test(t, lut_under_a_time_slice_load);
+  tcase_add_test(t, lut_stability_under_a_time_slice_load);
   tcase_add_test(t, reactive_load_step);
   tcase_add_test(t, reactive_decides_once_per_window);
   tcase_add_test(t, reactive_stability);
