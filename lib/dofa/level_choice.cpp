@@ -24,6 +24,16 @@ int most_accurate_fitting(const std::vector<RtmLevel>& levels, const std::vector
   return best;
 }
 
+int most_accurate_unmeasured(const std::vector<RtmLevel>& levels, int current, const std::vector<double>& seen_ms,
+                             double accuracy_cap) {
+  int best = -1;
+  for (int i = 0; i < static_cast<int>(levels.size()); ++i)
+    if (levels[i].accuracy > levels[current].accuracy && levels[i].accuracy <= accuracy_cap &&
+        seen_ms[static_cast<std::size_t>(i)] < 0 && (best < 0 || levels[i].accuracy > levels[best].accuracy))
+      best = i;
+  return best;
+}
+
 int energy_level(const std::vector<RtmLevel>& levels, double accuracy_min) {
   int fastest = -1;
   if (accuracy_min > 0) {

@@ -38,6 +38,12 @@ int most_accurate_fitting(const std::vector<RtmLevel>& levels, const FramePredic
 int most_accurate_fitting(const std::vector<RtmLevel>& levels, const std::vector<double>& ms,
                           double budget_ms, double accuracy_cap = kNoLimit);
 
+// Judged by measure (measured_levels.h), the probe when nothing measured fits
+// better: the most accurate level more accurate than `current`, within the cap,
+// with no recent figure of its own (seen_ms[i] < 0); -1 when none.
+int most_accurate_unmeasured(const std::vector<RtmLevel>& levels, int current, const std::vector<double>& seen_ms,
+                             double accuracy_cap = kNoLimit);
+
 // accuracy-min with no latency target (DESIGN.md §5): the fastest level whose
 // accuracy >= accuracy_min saves energy; the most accurate level when none
 // reaches it, or when accuracy_min is 0.

@@ -313,12 +313,7 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
         if (seen[size_t(i)] < 0) banded[size_t(i)] /= 1 - kUpBand;
       int up = most_accurate_fitting(levels, banded, budget, cap);
       if (by_measure && (up < 0 || levels[up].accuracy <= levels[current].accuracy)) {
-        // Nothing known fits better: try the most accurate level not measured lately.
-        up = -1;
-        for (int i = 0; i < n; ++i)
-          if (levels[i].accuracy > levels[current].accuracy && levels[i].accuracy <= cap && seen[size_t(i)] < 0 &&
-              (up < 0 || levels[i].accuracy > levels[up].accuracy))
-            up = i;
+        up = most_accurate_unmeasured(levels, current, seen, cap);  // nothing known fits better: a probe
       }
       if (up >= 0 && levels[up].accuracy > levels[current].accuracy) {
         if (++st.up_wanted_frames >= st.up_hold.frames_needed(current, up, settings.window)) {

@@ -73,12 +73,7 @@ struct RtmGroup::Member {
   int raise_to() const {
     const int up = above();
     if (!by_measure() || up < 0 || (measured_ms(up) >= 0 && measured_ms(up) <= budget_ms())) return up;
-    int best = -1;
-    for (int l = 0; l < static_cast<int>(levels.size()); ++l)
-      if (levels[l].accuracy > levels[level].accuracy && levels[l].accuracy <= last.accuracy_cap &&
-          measured_ms(l) < 0 && (best < 0 || levels[l].accuracy > levels[best].accuracy))
-        best = l;
-    return best;
+    return most_accurate_unmeasured(levels, level, last.measured_ms, last.accuracy_cap);
   }
   bool counts() const { return automatic && has_report; }
 };
