@@ -71,7 +71,7 @@ def main():
               "random:1", "--data", "fmnist:train"], ["needs a weights file"]),
             (["calibrate", "--level-table", os.path.join(root, "luts", "fmnist-mbv3-cpu.json"), "--data",
               "fmnist:train", "--test", "fmnist:nosuch", "--out", os.path.join(tmp, "cal.json")],
-             ["fmnist:nosuch", "expected train, val or test"]),
+             ["--test fmnist:nosuch", "expected train, val or test"]),
             (["search", "--dims", "colour"], ["colour", "width, depth, kernel or resolution"]),
             (["search", "--predictor-archs", "3"], ["--predictor-archs 3", "at least 10"]),
             (["search", "--lut", os.path.join(tmp, "nolut"), "--predictor-archs", "10"], ["nolut"]),

@@ -58,13 +58,13 @@ std::string fmnist_dir() {
   return env && *env ? env : "/usr/share/datasets/fashion-mnist";
 }
 
-Dataset Dataset::open(const std::string& form) {
+Dataset Dataset::open(const std::string& form, const std::string& option) {
   Dataset ds;
   ds.name_ = form;
   if (form.rfind("fmnist:", 0) == 0) {
     const std::string split = form.substr(7);
     if (split != "train" && split != "val" && split != "test")
-      throw Error("--data " + form + ": unknown Fashion-MNIST split '" + split + "', expected train, val or test");
+      throw Error(option + " " + form + ": unknown Fashion-MNIST split '" + split + "', expected train, val or test");
     const std::string dir = fmnist_dir(), prefix = split == "test" ? "t10k" : "train";
     const std::string img_path = dir + "/" + prefix + "-images-idx3-ubyte.gz";
     const std::string lab_path = dir + "/" + prefix + "-labels-idx1-ubyte.gz";
@@ -99,9 +99,9 @@ Dataset Dataset::open(const std::string& form) {
     return ds;
   }
   if (!is_dir(form))
-    throw Error("--data " + form + ": not fmnist:train|val|test nor a folder of class sub-folders");
+    throw Error(option + " " + form + ": not fmnist:train|val|test nor a folder of class sub-folders");
 #if !DOFA_HAVE_OPENCV
-  throw Error("--data " + form + ": image folders need OpenCV to decode JPEG and PNG, and this build has none");
+  throw Error(option + " " + form + ": image folders need OpenCV to decode JPEG and PNG, and this build has none");
 #endif
   for (const std::string& c : list_dir(form)) {
     if (!is_dir(form + "/" + c)) continue;

@@ -30,7 +30,8 @@ struct Image {
 
 class Dataset {
  public:
-  static Dataset open(const std::string& form);
+  // `option` names where the form came from in errors (--data, --val, --test).
+  static Dataset open(const std::string& form, const std::string& option = "--data");
 
   int size() const { return int(labels_.size()); }
   int label(int i) const { return labels_[size_t(i)]; }

@@ -140,7 +140,7 @@ void write_family(const Spec& spec, const Spec& space, const Supernet& net, cons
     }
   std::vector<size_t> front = pareto_front(lats, accs);
   std::vector<size_t> chosen = choose_levels(front, lats, o.levels);
-  const Dataset test = Dataset::open(o.test);
+  const Dataset test = Dataset::open(o.test, "--test");
   LevelTable table;
   table.model = spec.name;
   table.device = o.device;
@@ -285,7 +285,7 @@ void search(const Spec& spec, const SearchOptions& o) {
   const Spec space = search_space(spec, o.dims);
   Supernet net = Supernet::open(spec, o.weights);
   const LatencyLut lut = LatencyLut::load(o.lut);
-  const Dataset train = Dataset::open(o.train), val = Dataset::open(o.val).first(o.val_images);
+  const Dataset train = Dataset::open(o.train), val = Dataset::open(o.val, "--val").first(o.val_images);
   for (const Dataset* d : {&train, &val})
     if (int(d->classes().size()) != spec.classes)
       throw Error(d->name() + " has " + std::to_string(d->classes().size()) + " classes, spec " + spec.name +

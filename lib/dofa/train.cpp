@@ -238,7 +238,7 @@ void train(const Spec& spec, const TrainOptions& o) {
 
   Dataset train_set = Dataset::open(o.data);
   if (o.limit > 0) train_set = train_set.first(o.limit);
-  Dataset val_set = Dataset::open(o.val).first(o.val_images);
+  Dataset val_set = Dataset::open(o.val, "--val").first(o.val_images);
   if (train_set.size() < o.batch)
     throw Error("--data " + o.data + ": " + std::to_string(train_set.size()) + " images, fewer than a batch of " +
                 std::to_string(o.batch));

@@ -41,8 +41,8 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   // Both opened before any work: a bad name fails at once, and nothing is written.
   const std::string val_form = o.get("val", ""), test_form = o.get("test", "");
   std::unique_ptr<Dataset> val, test;
-  if (!val_form.empty()) val = std::make_unique<Dataset>(Dataset::open(val_form));
-  if (!test_form.empty()) test = std::make_unique<Dataset>(Dataset::open(test_form));
+  if (!val_form.empty()) val = std::make_unique<Dataset>(Dataset::open(val_form, "--val"));
+  if (!test_form.empty()) test = std::make_unique<Dataset>(Dataset::open(test_form, "--test"));
 
   std::vector<BnStats> stats;
   for (size_t i = 0; i < table.levels.size(); ++i) {

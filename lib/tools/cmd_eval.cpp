@@ -62,7 +62,7 @@ int cmd_eval(const std::vector<std::string>& args) {
     Arch arch = load_arch(o, spec);
     net = std::make_unique<Supernet>(Supernet::open(spec, o.get("weights", "")));
     const std::string calib = o.get("calib-data", data_form.rfind("fmnist:", 0) == 0 ? "fmnist:train" : data_form);
-    items.push_back({"arch", arch, calibrate_bn(*net, arch, Dataset::open(calib))});
+    items.push_back({"arch", arch, calibrate_bn(*net, arch, Dataset::open(calib, "--calib-data"))});
   }
   for (const Item& it : items) {
     EvalResult r = evaluate(*net, it.arch, it.stats, data);
