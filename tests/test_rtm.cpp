@@ -38,9 +38,9 @@ std::vector<RtmLevel> builtin_like_levels() {
   return dofa::make_rtm_levels({85.22, 88.39, 88.54, 88.86, 88.31, 88.88}, {1.14, 1.45, 2.03, 2.47, 2.87, 3.59});
 }
 
-// A dense family: the built-in model's levels since its grey path runs
-// channels-last (0.90-1.15 ms), whose one-level steps are too small to judge
-// through a p90's noise (measured_levels.h).
+// A dense family (the built-in model's levels on earlier weights, 0.90-1.15 ms),
+// whose one-level steps are too small to judge through a p90's noise
+// (measured_levels.h).
 std::vector<RtmLevel> flat_levels() {
   return dofa::make_rtm_levels({86.46, 88.05, 89.68, 90.02, 90.12, 90.49}, {0.90, 0.95, 1.0, 1.05, 1.10, 1.15});
 }

@@ -169,7 +169,11 @@ int cmd_report(const std::vector<std::string>& args) {
     md << "## Training (progressive shrinking)\n\n"
        << t["train_images"].as_int() << " training images, batch " << t["batch"].as_int() << ", "
        << t["threads"].as_int() << " threads, seed " << t["seed"].as_int64()
-       << (t["sandwich"].as_bool() ? ", sandwich rule (the smallest sub-network in every step)" : "") << ".\n\n"
+       << (t["sandwich"].as_bool()
+               ? ", sandwich rule (the smallest sub-network in every step, the largest too where a step samples three "
+                 "or more)"
+               : "")
+       << ".\n\n"
        << "| phase | epochs | lr | sub-networks per step | time |\n|---|---|---|---|---|\n";
     JsonValue ph = t["phases"];
     for (size_t i = 0; i < ph.size(); ++i)
