@@ -31,7 +31,8 @@ int cmd_train(const std::vector<std::string>& args) {
         "  --limit N     only the first N training images (smoke runs)\n"
         "  --scale X     multiply every phase's epochs by X (default 1: 31 epochs in all)\n"
         "  --batch N     images per step (default 128)   --threads N (default: the CPU count)\n"
-        "  --seed N      (default 1)   --sandwich  the smallest (and with 3+ per step the largest) sub-network in every step\n"
+        "  --seed N      (default 1)\n"
+        "  --sandwich    the smallest sub-network in every step, the largest too where a step samples 3 or more\n"
         "  --restart     ignore an existing checkpoint   --checkpoint-seconds S (default 60)\n");
     return 0;
   }
