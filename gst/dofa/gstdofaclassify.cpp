@@ -770,7 +770,8 @@ report (GstDofaClassify * self, const Settings & s, const dofa::RtmDecision & d,
   unlock_settings (self);
 
   if (d.level != from_level) {
-    GST_DEBUG_OBJECT (self, "level %d -> %d (%s)", from_level, d.level, dofa::to_string (d.reason));
+    GST_DEBUG_OBJECT (self, "level %d -> %d (%s)%s%s", from_level, d.level, dofa::to_string (d.reason),
+        d.group_round.empty () ? "" : ": ", d.group_round.c_str ());
     post (self, s.post_messages, gst_structure_new ("dofa-level-changed",
             "old-level", G_TYPE_INT, from_level, "new-level", G_TYPE_INT, d.level,
             "reason", G_TYPE_STRING, dofa::to_string (d.reason), "target-ms", G_TYPE_DOUBLE, d.target_ms,

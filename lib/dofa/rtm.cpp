@@ -248,6 +248,7 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
   int waited = 0;  // frames a move up was wanted before it was made
   bool missed = false;  // lut: the current level missed (a move away counts against it, up_move_hold.h)
   bool disturbed = false;  // group: another member moved (measured_levels.h)
+  std::string group_round;  // group: the round that changed the level
 
   if (settings.fixed_level >= 0) {
     next = settings.fixed_level;
@@ -281,6 +282,7 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
     }
     by_group = v.level != next;
     next = v.level;
+    group_round = std::move(v.round);
     st.unreachable = v.unreachable;
   } else if (settings.policy == RtmPolicy::lut) {
     // Each level's expected p90: predicted, or, judged by measure, what its own recent frames
@@ -397,6 +399,7 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
   d.target_ms = target;
   d.measured_ms = st.total.percentile(0.9);
   d.expected_accuracy = levels[next].accuracy;
+  if (d.changed && by_group) d.group_round = std::move(group_round);
   return d;
 }
 

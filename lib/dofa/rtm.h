@@ -112,6 +112,8 @@ struct RtmDecision {
   double target_ms = 0;          // effective target used (QoS-tightened); 0 = none
   double measured_ms = 0;        // window p90 of pre + infer; 0 before any frame
   double expected_accuracy = 0;  // of `level`
+  // Group: the round that changed the level, member by member (for debug logs).
+  std::string group_round;
 };
 
 // Per-window statistics for dofa-stats (the element adds fps, which needs its clock).

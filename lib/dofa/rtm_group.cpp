@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "error.h"
@@ -31,6 +32,7 @@ struct RtmGroup::Member {
   // device they share is time-sliced, so every member's current level is
   // judged by its window p90 against T itself. Set per round.
   bool time_sliced = false;
+  std::string round;  // the round that changed its level, until its next report
 
   double budget_ms() const {
     return last.target_ms > 0 ? last.target_ms * (1 - Rtm::kMargin) : kNoLimit;
@@ -156,7 +158,9 @@ GroupVerdict RtmGroup::report(int id, const GroupReport& report) {
   m->last_report = ++reports_;
   if (report.new_frame) m->hold.next_frame();
   if (m->automatic && ready()) run_round(m);
-  return {m->level, epoch_, m->automatic && m->unreachable, m->disturbed_epoch == epoch_};
+  GroupVerdict v{m->level, epoch_, m->automatic && m->unreachable, m->disturbed_epoch == epoch_, {}};
+  v.round.swap(m->round);
+  return v;
 }
 
 int RtmGroup::size() const {
@@ -208,6 +212,21 @@ void RtmGroup::new_epoch(const Member* mover) {
   }
 }
 
+std::string RtmGroup::describe_round(const char* what, const std::vector<int>& before,
+                                     const std::vector<double>& limit) const {
+  std::string s = what;
+  char part[160];
+  for (size_t k = 0; k < members_.size(); ++k) {
+    const Member& m = *members_[k];
+    if (!m.counts()) continue;
+    const int b = before[k];
+    std::snprintf(part, sizeof part, "; %d: %d->%d p90 %.2f / limit %.2f ms%s, coupling %.2f", m.id, b, m.level,
+                  m.predicted_ms(b), limit[k], m.by_measure() ? ", by measure" : "", m.coupling);
+    s += part;
+  }
+  return s;
+}
+
 void RtmGroup::learn_coupling() {
   for (auto& m : members_) {
     if (!m->learn || !m->counts()) continue;
@@ -226,9 +245,10 @@ void RtmGroup::run_round(Member* reporter) {
   for (const auto& m : members_) sliced = sliced || (m->counts() && m->by_measure());
   for (auto& m : members_) m->time_sliced = sliced;
   std::vector<int> before;
-  std::vector<double> infer_before;
+  std::vector<double> infer_before, limit_before;
   for (const auto& m : members_) {
     before.push_back(m->level);
+    limit_before.push_back(m->miss_limit_ms());
     infer_before.push_back(m->counts() ? m->infer_ms(m->level) : 0);
   }
   bool missing = false;
@@ -236,12 +256,14 @@ void RtmGroup::run_round(Member* reporter) {
     if (m->counts() && m->predicted_ms(m->level) > m->miss_limit_ms()) missing = true;
   bool changed = missing ? lower(find(last_raise_)) : raise(reporter);
   if (!changed) return;
+  const std::string round = describe_round(missing ? "lower" : "raise", before, limit_before);
   int raised = -1;
   for (size_t k = 0; k < members_.size(); ++k) {
     Member& m = *members_[k];
     if (m.level < before[k]) m.hold.forced_down(before[k], m.level);
     else if (m.level > before[k]) m.hold.moved_up(before[k], m.level, m.raise_wanted);
     if (m.level > before[k]) raised = m.id;
+    if (m.level != before[k]) m.round = round;
   }
 
   // What each member saw change in the others, for the next round's learning.

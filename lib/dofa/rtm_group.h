@@ -77,6 +77,9 @@ struct GroupVerdict {
   // Another member's level changed when this epoch began: what this member
   // measured before, and a move of its own judged across it, describe another load.
   bool disturbed = false;
+  // The round that changed this member's level, once, on its next report: per
+  // member "id: from->to p90 P / limit L ms[, by measure][, coupling C]".
+  std::string round;
 };
 
 class RtmGroup {
@@ -118,6 +121,7 @@ class RtmGroup {
   bool lower(Member* just_raised);
   bool raise(Member* reporter);
   bool raise_fits(const Member& m) const;
+  std::string describe_round(const char* what, const std::vector<int>& before, const std::vector<double>& limit) const;
   // Every member re-measures; all but `mover` (the only one whose level changed) are disturbed.
   void new_epoch(const Member* mover);
 
