@@ -80,6 +80,12 @@ def main():
             (["profile", "--check", "--lut", os.path.join(tmp, "nolut")], ["nolut"]),
             (["profile", "--resolutions", "21"], ["--resolutions: 21", "fmnist-mbv3"]),
             (["measure"], ["--level-table is required"]),
+            (["measure", "--level-table", ","], ["--level-table", "one or more table paths"]),
+            (["measure", "--level-table", os.path.join(root, "luts", "fmnist-mbv3-cpu.json") + "," +
+              os.path.join(tmp, "nosuch.json")], ["nosuch.json"]),
+            (["measure", "--level-table", "a.json,b.json", "--out", os.path.join(tmp, "m.json")],
+             ["--out", "single --level-table"]),
+            (["search", "--per-constraint", "0"], ["--per-constraint must be >= 1"]),
             (["report", "--search", badpool, "--width", badpool], ["candidates"]),
             (["report", "--search", os.path.join(root, "luts", "fmnist-mbv3-cpu.search.json"),
               "--width", os.path.join(root, "luts", "fmnist-mbv3-cpu-width.search.json"),

@@ -130,7 +130,7 @@ def check_fmnist_chain(dofa, tmp):
     for f in ["tiny-cpu.bn.pt", "tiny-cpu.pool.bn.pt", "tiny-cpu.acc-predictor.pt", "tiny-cpu.search.json"]:
         if not os.path.exists(os.path.join(tmp, f)):
             fail("search: %s not written" % f)
-    if "search took" not in r.stderr or "Kendall tau" not in r.stderr:
+    if "search took" not in r.stderr or "Kendall tau" not in r.stderr or "side by side" not in r.stderr:
         fail("search: no timing or predictor report:\n" + r.stderr[-800:])
     r = run([dofa, "eval", "--spec", spec_path, "--weights", w, "--level-table", table, "--level", "0",
              "--data", "fmnist:test", "--limit", "500", "--json"])
@@ -141,6 +141,11 @@ def check_fmnist_chain(dofa, tmp):
     run([dofa, "search", "--spec", spec_path, "--weights", w, "--lut", lut, "--dims", "width", "--out", wt,
          "--predictor", os.path.join(tmp, "tiny-cpu.acc-predictor.pt"), "--sweep", "2", "--levels", "2",
          "--val-images", "200"])
+    # Both families re-timed side by side; the report takes the levels' latencies from the tables.
+    r = run([dofa, "measure", "--spec", spec_path, "--level-table", table + "," + wt, "--runs", "3", "--rounds", "2"])
+    if r.stdout.count("wrote ") != 2:
+        fail("measure: two tables should be written:\n" + r.stdout)
+    remeasured = json.load(open(wt))["levels"][0]["latency_ms"]["mean"]
     report = os.path.join(tmp, "REPORT.md")
     run([dofa, "report", "--search", os.path.join(tmp, "tiny-cpu.search.json"), "--width",
          os.path.join(tmp, "tiny-width.search.json"), "--train", w + ".train.json", "--out", report,
@@ -149,6 +154,9 @@ def check_fmnist_chain(dofa, tmp):
     png = os.path.join(tmp, "plots", "tiny-noaug-cpu-top1-latency.png")
     if "## Floors" not in text or "paired-bootstrap" not in text or not open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n":
         fail("report: incomplete report or no PNG:\n" + text[-600:])
+    if "measured side by side" not in text or "| %.3f |" % remeasured not in text:
+        fail("report: the width-only family's latency should come from its re-measured table (%.3f):\n%s" %
+             (remeasured, text[-1500:]))
     print("profile, search (%d levels, %d candidates), width-only search, eval, report: ok" %
           (len(t["levels"]), len(pool["candidates"])))
     return spec_path, spec, w, table

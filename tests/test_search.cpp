@@ -167,6 +167,17 @@ START_TEST(test_evolution_respects_constraint) {
   ck_assert_msg(fake_lat(a) > 0.9 * limit, "best %.2f far below the limit %.2f", fake_lat(a), limit);
   ck_assert_double_eq_tol(best, fake_acc({a})[0], 1e-12);
   ck_assert_int_gt(calls, 100 * 30);
+  // The final population ranked: distinct, within the limit, best first, the winner at its head.
+  std::vector<Arch> ranked;
+  Arch w = evolve(s, p, limit, fake_acc, fake_lat, {}, rng, &best, &ranked);
+  ck_assert_int_gt(ranked.size(), 3);
+  ck_assert(ranked[0] == w);
+  const std::vector<double> fit = fake_acc(ranked);
+  for (size_t i = 0; i < ranked.size(); ++i) {
+    ck_assert(fake_lat(ranked[i]) <= limit);
+    if (i > 0) ck_assert(fit[i] <= fit[i - 1]);
+    for (size_t j = 0; j < i; ++j) ck_assert(!(ranked[i] == ranked[j]));
+  }
   // Seeds beyond the constraint are dropped, not kept.
   Arch big = Arch::max(s);
   Arch b = evolve(s, p, limit, fake_acc, fake_lat, {big}, rng);

@@ -4,6 +4,7 @@
 
 #include "error.h"
 #include "level.h"
+#include "profile.h"
 #include "supernet.h"
 #include "weight_keys.h"
 #include "test_util.h"
@@ -121,6 +122,23 @@ START_TEST(test_grey_channels_last) {
   ck_assert(cl.defined());
   ck_assert_double_lt(rel_diff(cl, plain), 1e-4);
   ck_assert_double_lt(rel_diff(Level(net, a, nullptr).forward(x), plain), 1e-4);
+}
+END_TEST
+
+START_TEST(test_latencies_side_by_side) {
+  Spec s = Spec::load(dofa_test::source_root() + "/models/fmnist-mbv3.json");
+  Supernet net = Supernet::random(s, 3);
+  const std::vector<Arch> archs{Arch::max(s), Arch::min(s)};
+  std::vector<int> built(archs.size(), 0);
+  std::vector<LatencyStats> st = measure_latencies_side_by_side(
+      archs.size(), [&](size_t i) { return ++built[i], Level(net, archs[i], nullptr); }, 4, 5, 2);
+  ck_assert_int_eq(st.size(), 2);
+  ck_assert_int_eq(built[0], 4);  // built afresh every round
+  ck_assert_int_eq(built[1], 4);
+  for (const LatencyStats& x : st) ck_assert(x.median > 0 && x.p90 >= x.median && x.mean > 0);
+  // r32, depth 4, kernel 7, expand 6 against r20, depth 2, kernel 3, expand 3: about 4x the MFLOPs.
+  ck_assert_msg(st[0].median > 1.5 * st[1].median, "max %.3f ms, min %.3f ms", st[0].median, st[1].median);
+  ck_assert(measure_latencies_side_by_side(0, [&](size_t) { return Level(net, archs[0], nullptr); }).empty());
 }
 END_TEST
 
@@ -248,6 +266,7 @@ int main() {
   tcase_add_test(tc, test_calibrate_matches_direct);
   tcase_add_test(tc, test_train_mode);
   tcase_add_test(tc, test_weight_checks);
+  tcase_add_test(tc, test_latencies_side_by_side);
   suite_add_tcase(s, tc);
   return dofa_test::run_suite(s);
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "augment.h"
 #include "error.h"
 #include "op_keys.h"
 
@@ -22,6 +23,29 @@ LatencyStats measure_latency(const Level& level, int runs, int warmup) {
   s.median = ms[ms.size() / 2];
   s.p90 = ms[std::min(ms.size() - 1, size_t(std::ceil(0.9 * double(ms.size()))) - 1)];
   return s;
+}
+
+std::vector<LatencyStats> measure_latencies_side_by_side(size_t n, const std::function<Level(size_t)>& level_of,
+                                                         int rounds, int runs, int warmup, uint64_t seed) {
+  std::vector<std::vector<LatencyStats>> per(n);
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  Rng rng(seed, 0x51de);
+  for (int r = 0; r < std::max(1, rounds); ++r) {
+    for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[size_t(rng.below(int(i)))]);
+    for (size_t i : order) per[i].push_back(measure_latency(level_of(i), runs, warmup));
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::vector<LatencyStats> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<double> mean, p90, med;
+    for (const LatencyStats& s : per[i]) mean.push_back(s.mean), p90.push_back(s.p90), med.push_back(s.median);
+    out[i] = {median(mean), median(p90), median(med)};
+  }
+  return out;
 }
 
 LatencyLut profile_ops(const Supernet& net, int runs, int random_archs, uint64_t seed,

@@ -25,6 +25,7 @@ struct SearchOptions {
   std::string out;                     // level table; the pool, BN and summary files go beside it
   std::string device = "cpu";          // "cuda": only re-measure the latency of --pool's candidates there
   int predictor_archs = 300, sweep = 12, levels = 6, val_images = 10000;
+  int per_constraint = 3;  // the evolution's best distinct archs measured per latency constraint
   int latency_threads = 1, eval_threads = 2;
   double acc_range = 1.0;  // Algorithm 1's window below Accmax, top-1 percentage points
   uint64_t seed = 0;

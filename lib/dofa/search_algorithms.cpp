@@ -54,7 +54,7 @@ bool draw_valid(const std::function<Arch()>& make, const LatFn& lat, double max_
 }  // namespace
 
 Arch evolve(const Spec& s, const EvolutionParams& p, double max_latency, const AccFn& acc, const LatFn& lat,
-            const std::vector<Arch>& seeds, Rng& rng, double* best_acc) {
+            const std::vector<Arch>& seeds, Rng& rng, double* best_acc, std::vector<Arch>* ranked) {
   std::vector<Arch> pop;
   for (const Arch& a : seeds)
     if (int(pop.size()) < p.population && lat(a) <= max_latency) pop.push_back(a);
@@ -124,6 +124,14 @@ Arch evolve(const Spec& s, const EvolutionParams& p, double max_latency, const A
   for (size_t i = 0; i < pop.size(); ++i)
     if (fit[i] > best_fit) best_fit = fit[i], best = pop[i];
   if (best_acc) *best_acc = best_fit;
+  if (ranked) {
+    std::vector<size_t> order(pop.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&fit](size_t x, size_t y) { return fit[x] > fit[y]; });
+    ranked->clear();
+    for (size_t i : order)
+      if (std::find(ranked->begin(), ranked->end(), pop[i]) == ranked->end()) ranked->push_back(pop[i]);
+  }
   return best;
 }
 

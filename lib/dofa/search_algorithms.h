@@ -33,13 +33,16 @@ bool random_search(const RandomSearchParams& p, const std::function<Arch()>& sam
 // children by mutation (each of r, every block's (k, e) and every stage's d
 // resampled with mutate_prob), the rest by uniform crossover; every child is
 // redrawn until its latency is within the constraint. seeds start the
-// population (the rest is rejection-sampled). Returns the best arch found.
+// population (the rest is rejection-sampled). Returns the best arch found;
+// ranked (optional) gets the final population's distinct archs, most
+// accurate first.
 struct EvolutionParams {
   int population = 100, iterations = 100;
   double parent_ratio = 0.25, mutation_ratio = 0.5, mutate_prob = 0.1;
 };
 Arch evolve(const Spec& space, const EvolutionParams& p, double max_latency, const AccFn& acc, const LatFn& lat,
-            const std::vector<Arch>& seeds, Rng& rng, double* best_acc = nullptr);
+            const std::vector<Arch>& seeds, Rng& rng, double* best_acc = nullptr,
+            std::vector<Arch>* ranked = nullptr);
 
 // A uniformly random arch of the space (each list of the spec), as Arch::random.
 Arch sample_arch(const Spec& space, Rng& rng);

@@ -82,11 +82,30 @@ std::string datablock(const std::string& name, const std::vector<Point>& ps) {
 // A level table's (arch, mean latency) pairs; empty when the file is absent.
 std::vector<std::pair<std::string, double>> table_latencies(const std::string& path) {
   std::vector<std::pair<std::string, double>> out;
-  if (!g_file_test(path.c_str(), G_FILE_TEST_EXISTS)) return out;
+  if (path.empty() || !g_file_test(path.c_str(), G_FILE_TEST_EXISTS)) return out;
   JsonValue ls = JsonValue::parse_file(path)["levels"];
   for (size_t i = 0; i < ls.size(); ++i)
     out.push_back({ls.at(i)["arch"].as_string(), ls.at(i)["latency_ms"]["mean"].as_double()});
   return out;
+}
+
+// The level table a search summary belongs to (T.json for T.search.json), "" if absent.
+std::string table_of_summary(const std::string& summary) {
+  const std::string suffix = ".search.json";
+  if (summary.size() <= suffix.size() || summary.compare(summary.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return "";
+  const std::string table = summary.substr(0, summary.size() - suffix.size()) + ".json";
+  return g_file_test(table.c_str(), G_FILE_TEST_EXISTS) ? table : "";
+}
+
+// The levels' latencies from their table, which a later side-by-side
+// `dofa measure` of several tables may have refreshed; true if any changed.
+bool latencies_from_table(const std::string& summary, std::vector<Point>& levels) {
+  bool changed = false;
+  for (const auto& [arch, ms] : table_latencies(table_of_summary(summary)))
+    for (Point& p : levels)
+      if (p.arch == arch && p.lat != ms) p.lat = ms, changed = true;
+  return changed;
 }
 
 // The GPU family beside the CPU one (accuracy and BN statistics carry over;
@@ -94,13 +113,10 @@ std::vector<std::pair<std::string, double>> table_latencies(const std::string& p
 std::string gpu_section(const std::string& gpu_path, const std::vector<Point>& cpu, const std::string& search_path) {
   const JsonValue g = JsonValue::parse_file(gpu_path);
   const std::vector<Point> gpu = read_points(g["levels"], true);
-  // The card, from the provenance of the level table beside the summary (G.json for G.search.json).
-  std::string card = "the GPU", table = gpu_path;
-  const std::string suffix = ".search.json";
-  if (table.size() > suffix.size() && table.compare(table.size() - suffix.size(), suffix.size(), suffix) == 0) {
-    table.replace(table.size() - suffix.size(), suffix.size(), ".json");
-    if (g_file_test(table.c_str(), G_FILE_TEST_EXISTS)) card = JsonValue::parse_file(table)["provenance"]["device"].as_string();
-  }
+  // The card, from the provenance of the level table beside the summary.
+  std::string card = "the GPU";
+  const std::string table = table_of_summary(gpu_path);
+  if (!table.empty()) card = JsonValue::parse_file(table)["provenance"]["device"].as_string();
   std::ostringstream md;
   md << "\n## GPU family\n\n`dofa search --device cuda --pool` on " << card << ": the CPU search's "
      << read_points(g["candidates"], false).size() << " calibrated candidates, each re-measured there (CUDA events, "
@@ -157,12 +173,17 @@ int cmd_report(const std::vector<std::string>& args) {
   std::vector<Point> cands = read_points(s["candidates"], false), levels = read_points(s["levels"], true);
   std::vector<Point> wcands = read_points(wj["candidates"], false), wlevels = read_points(wj["levels"], true);
   if (levels.empty() || wlevels.empty()) throw Error("report: a search summary without levels");
+  const bool retimed = latencies_from_table(o.require("search"), levels) | latencies_from_table(o.require("width"), wlevels);
   const std::string model = s["model"].as_string();
   std::ostringstream md;
   md << "# " << model << ": design-time report\n\n"
      << "Written by `dofa report` from the outputs of `dofa train`, `dofa search` and "
         "`dofa search --dims width`. Latency: batch 1, input tensor to logits, materialised "
-        "channels-last level, " << s["threads"].as_int() << " thread(s), this machine's CPU.\n\n";
+        "channels-last level, " << s["threads"].as_int() << " thread(s), this machine's CPU"
+     << (retimed ? "; the levels and the width-only family as last measured side by side in their tables "
+                   "(`dofa measure --level-table T,W`), the candidates as timed by their search"
+                 : "")
+     << ".\n\n";
 
   if (o.has("train")) {
     JsonValue t = JsonValue::parse_file(o.get("train", ""));
