@@ -478,6 +478,41 @@ START_TEST(lut_under_a_time_slice_load) {
 }
 END_TEST
 
+// The same load present from the first frame: the first moves down are made
+// before the level they leave has a window of its own; the few frames that made
+// them are the reference (measured_levels.h). A dense family's steps are too
+// small to judge on a few frames: it stays where the prediction put it.
+START_TEST(lut_under_a_time_slice_load_from_the_start) {
+  const std::vector<RtmLevel> levels = builtin_like_levels();
+  Machine like(0);
+  like.slice_share = 0.3;
+  like.slice_ms = 5;
+  std::vector<double> loaded;
+  for (int i = 0; i < 6; ++i) loaded.push_back(oracle_p90(levels, i, 1, 1, like));
+  for (double t : {loaded[5] / 0.88, loaded[5] / 0.8}) {
+    for (uint64_t seed : {41, 42, 43}) {
+      Machine m(seed);
+      m.slice_share = like.slice_share;
+      m.slice_ms = like.slice_ms;
+      Element e(levels, with_target(t));
+      e.run(m, 600);
+      int better = 0;
+      for (int i = 0; i < 6; ++i) better += loaded[i] <= t && levels[i].accuracy > levels[e.level].accuracy;
+      ck_assert_msg(better <= 1, "T %.2f seed %d: level %d, %d more accurate levels meet T", t,
+                    static_cast<int>(seed), e.level, better);
+      int met = 0;
+      e.reset_counts();
+      for (int i = 0; i < 1000; ++i) {
+        e.step(m);
+        met += e.last_ms <= t;
+      }
+      ck_assert_msg(met >= 900, "T %.2f: %d of 1000 frames met", t, met);
+      ck_assert_msg(e.changes <= 8, "T %.2f seed %d: %d changes in 1000 frames", t, static_cast<int>(seed), e.changes);
+    }
+  }
+}
+END_TEST
+
 // ---------------------------------------------------------------- reactive policy
 
 START_TEST(reactive_load_step) {
@@ -972,6 +1007,7 @@ Suite* rtm_suite() {
   tcase_add_test(t, slow_tail_retries_back_off);
   tcase_add_test(t, lut_under_a_time_slice_load);
   tcase_add_test(t, lut_stability_under_a_time_slice_load);
+  tcase_add_test(t, lut_under_a_time_slice_load_from_the_start);
   tcase_add_test(t, reactive_load_step);
   tcase_add_test(t, reactive_decides_once_per_window);
   tcase_add_test(t, reactive_stability);

@@ -12,6 +12,7 @@ void MeasuredLevels::reset(const std::vector<double>& latency_ms, int window) {
   judged_level_ = -1;
   from_latency_ms_ = 0;
   reference_open_ = false;
+  weak_ = false;
   prediction_fails_ = false;
   elasticity_ = 1;
 }
@@ -42,9 +43,12 @@ void MeasuredLevels::entered(int level, int from, double pre_ms, int min_samples
   // where the moves since that level were too small to judge or left before
   // their judgement (a dense family, stepped one level at a time), against
   // that level still, so that the run is judged once it spans kMinLogStep.
-  const bool open = (reference_open_ || judged_level_ == from) && from_latency_ms_ > 0 &&
-                    now - from_frame_ <= kMemoryFrames;
-  if (f.size() >= min_samples && !open) {
+  const bool known = from_latency_ms_ > 0 && now - from_frame_ <= kMemoryFrames;
+  const bool open = (reference_open_ || judged_level_ == from) && known;
+  // With no other reference (load from the first frame), the few frames that
+  // made the move, for a run of moves spanning kMinLogStepFewFrames.
+  if ((f.size() >= min_samples || (f.size() > 0 && !known)) && !open) {
+    weak_ = f.size() < min_samples;
     from_p90_ = f.percentile(0.9);
     from_latency_ms_ = latency_ms_[static_cast<size_t>(from)];
     from_frame_ = now;
@@ -53,7 +57,8 @@ void MeasuredLevels::entered(int level, int from, double pre_ms, int min_samples
   judged_level_ = -1;
   reference_open_ = false;
   if (from_latency_ms_ <= 0 || now - from_frame_ > kMemoryFrames) return;
-  reference_open_ = std::abs(std::log(latency_ms_[static_cast<size_t>(level)] / from_latency_ms_)) < kMinLogStep;
+  reference_open_ = std::abs(std::log(latency_ms_[static_cast<size_t>(level)] / from_latency_ms_)) <
+                    (weak_ ? kMinLogStepFewFrames : kMinLogStep);
   if (reference_open_) return;
   judged_level_ = level;
   pre_ms_ = pre_ms;

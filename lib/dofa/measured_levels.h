@@ -32,6 +32,9 @@ class MeasuredLevels {
   static constexpr double kHoldsElasticity = 0.8;
   // Levels closer than this in log L (16 %) say too little through 3 % noise in a p90.
   static constexpr double kMinLogStep = 0.15;
+  // A reference of a few frames is noisier (one frame spans about 30 %): a
+  // step of 0.6 in log L (1.8x) keeps its error in e near 0.25.
+  static constexpr double kMinLogStepFewFrames = 0.6;
 
   // latency_ms: each level's figure (RtmLevel::latency_p90_ms).
   void reset(const std::vector<double>& latency_ms, int window);
@@ -41,7 +44,8 @@ class MeasuredLevels {
   // Once `level` has a full window the move is judged against `from`'s p90, or,
   // where `from` had fewer than `min_samples` frames or the moves since the last
   // judged one were each under kMinLogStep, against the level before them
-  // (within kMemoryFrames); pre_ms (the level-independent time) is taken out of both.
+  // (within kMemoryFrames), or, with no such level, against `from`'s few frames;
+  // pre_ms (the level-independent time) is taken out of both.
   void entered(int level, int from, double pre_ms, int min_samples);
   // Something other than this level changed the load (another member of its
   // group moved): `level`'s frames so far, a move pending judgement and the
@@ -64,6 +68,7 @@ class MeasuredLevels {
   double from_p90_ = 0, from_latency_ms_ = 0, pre_ms_ = 0;  // the level a move is judged against
   long long from_frame_ = 0;
   bool reference_open_ = false;  // the last move was too small to judge: the reference stays
+  bool weak_ = false;            // the reference had fewer than min_samples frames
   bool prediction_fails_ = false;
   double elasticity_ = 1;
 };
