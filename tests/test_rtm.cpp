@@ -130,9 +130,11 @@ struct Element {
       last_change = frame;
     }
     ck_assert_int_eq(d.changed, d.level != level);
-    // A group's change says which round made it: the move is in its description.
+    // A group's change says which rounds made it: the move is in their description
+    // (from the first round's level to the last's where several rounds ran before this report).
     if (d.changed && d.reason == RtmReason::group)
-      ck_assert_msg(d.group_round.find(std::to_string(level) + "->" + std::to_string(d.level)) != std::string::npos,
+      ck_assert_msg(d.group_round.find(": " + std::to_string(level) + "->") != std::string::npos &&
+                        d.group_round.find("->" + std::to_string(d.level) + " ") != std::string::npos,
                     "round '%s' for %d -> %d", d.group_round.c_str(), level, d.level);
     else
       ck_assert(d.group_round.empty());

@@ -263,7 +263,8 @@ void RtmGroup::run_round(Member* reporter) {
     if (m.level < before[k]) m.hold.forced_down(before[k], m.level);
     else if (m.level > before[k]) m.hold.moved_up(before[k], m.level, m.raise_wanted);
     if (m.level > before[k]) raised = m.id;
-    if (m.level != before[k]) m.round = round;
+    // A member that has not reported since an earlier round changed it gets both.
+    if (m.level != before[k]) m.round = m.round.empty() ? round : m.round + " | then " + round;
   }
 
   // What each member saw change in the others, for the next round's learning.

@@ -78,7 +78,8 @@ struct GroupVerdict {
   // measured before, and a move of its own judged across it, describe another load.
   bool disturbed = false;
   // The round that changed this member's level, once, on its next report: per
-  // member "id: from->to p90 P / limit L ms[, by measure][, coupling C]".
+  // member "id: from->to p90 P / limit L ms[, by measure][, coupling C]"; the
+  // rounds joined by " | then " where several changed it before it reported.
   std::string round;
 };
 
