@@ -882,27 +882,31 @@ START_TEST(group_under_a_time_slice_load) {
   Machine like(0);
   like.slice_share = 0.3;
   like.slice_ms = 8;  // as on the benchmark's CPU: longer than any level's frame
-  // Targets as the benchmark sets them: the pair (2, 4)'s loaded p90s fit with margin and band.
-  const double fit = 1 - Rtm::kMargin - Rtm::kUpBand;
-  const double ta = oracle_p90(levels, 2, 1, interference(levels, 4), like) / fit;
-  const double tb = oracle_p90(levels, 4, 1, interference(levels, 2), like) / fit;
-  auto best = brute_force_pair(levels, ta, tb, 1, like);
-  for (uint64_t seed : {41, 42, 43}) {
-    RtmSettings sa = with_target(ta), sb = with_target(tb);
-    sa.group = sb.group = "sliced";
-    Element a(levels, sa), b(levels, sb);
-    Machine ma(seed), mb(seed + 100);
-    run_pair(a, ma, b, mb, 300);
-    for (Machine* m : {&ma, &mb}) {
-      m->slice_share = like.slice_share;
-      m->slice_ms = like.slice_ms;
+  // Targets as the benchmark sets them: the pair (2, 4)'s loaded p90s fit with margin and band;
+  // and looser (every pair's p90 near 0.88 T, as on the machine), where a half-window p90
+  // crosses T less the margin on noise: with moves made before the last was judged, one
+  // member ended at level 0 or 1 in half the seeds (one move at a time, rtm_group.h).
+  for (double fit : {1 - Rtm::kMargin - Rtm::kUpBand, 0.88}) {
+    for (uint64_t seed = 41; seed < 49; ++seed) {
+      const double ta = oracle_p90(levels, 2, 1, interference(levels, 4), like) / fit;
+      const double tb = oracle_p90(levels, 4, 1, interference(levels, 2), like) / fit;
+      auto best = brute_force_pair(levels, ta, tb, 1, like);
+      RtmSettings sa = with_target(ta), sb = with_target(tb);
+      sa.group = sb.group = "sliced";
+      Element a(levels, sa), b(levels, sb);
+      Machine ma(seed), mb(seed + 100);
+      run_pair(a, ma, b, mb, 300);
+      for (Machine* m : {&ma, &mb}) {
+        m->slice_share = like.slice_share;
+        m->slice_ms = like.slice_ms;
+      }
+      auto p90 = run_pair(a, ma, b, mb, 1000);
+      ck_assert_msg(p90.first <= ta && p90.second <= tb, "seed %d: p90 %.2f/%.2f ms, targets %.2f/%.2f",
+                    static_cast<int>(seed), p90.first, p90.second, ta, tb);
+      ck_assert_msg(std::abs(a.level - best.first) <= 1 && std::abs(b.level - best.second) <= 1,
+                    "seed %d: levels %d/%d, brute force %d/%d", static_cast<int>(seed), a.level, b.level, best.first,
+                    best.second);
     }
-    auto p90 = run_pair(a, ma, b, mb, 1000);
-    ck_assert_msg(p90.first <= ta && p90.second <= tb, "seed %d: p90 %.2f/%.2f ms, targets %.2f/%.2f",
-                  static_cast<int>(seed), p90.first, p90.second, ta, tb);
-    ck_assert_msg(std::abs(a.level - best.first) <= 1 && std::abs(b.level - best.second) <= 1,
-                  "seed %d: levels %d/%d, brute force %d/%d", static_cast<int>(seed), a.level, b.level, best.first,
-                  best.second);
   }
 }
 END_TEST

@@ -58,6 +58,8 @@ class MeasuredLevels {
   // How many of the level's own frames took longer than `ms`.
   int count_above(int level, double ms) const;
   bool prediction_fails() const { return prediction_fails_; }
+  // `level`'s full window will judge the last move.
+  bool judging(int level) const { return judged_level_ == level; }
   double elasticity() const { return elasticity_; }  // the last judged e, within 0..1
 
  private:

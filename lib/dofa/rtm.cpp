@@ -271,6 +271,7 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
     r.target_ms = target;
     r.accuracy_cap = cap;
     r.accuracy_min = settings.accuracy_min;
+    r.judging = st.measured.judging(current);
     r.window = settings.window;
     r.new_frame = new_frame;
     GroupVerdict v = st.group->report(st.member_id, r);

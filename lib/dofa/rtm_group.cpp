@@ -191,11 +191,14 @@ const RtmGroup::Member* RtmGroup::find(int id) const {
   return nullptr;
 }
 
+bool RtmGroup::heard_lately(const Member& m) const {
+  return reports_ - m.last_report <= static_cast<long long>(kSilentReports) * static_cast<long long>(members_.size());
+}
+
 bool RtmGroup::ready() const {
-  const long long silent = static_cast<long long>(kSilentReports) * static_cast<long long>(members_.size());
   for (const auto& m : members_) {
     if (!m->automatic) continue;
-    if (reports_ - m->last_report > silent) continue;  // paused: not waited for
+    if (!heard_lately(*m)) continue;  // paused: not waited for
     if (!m->has_report || m->last.epoch != epoch_ || m->last.fresh_frames < m->last.settle_frames)
       return false;
   }
@@ -251,9 +254,14 @@ void RtmGroup::run_round(Member* reporter) {
     limit_before.push_back(m->miss_limit_ms());
     infer_before.push_back(m->counts() ? m->infer_ms(m->level) : 0);
   }
-  bool missing = false;
-  for (const auto& m : members_)
-    if (m->counts() && m->predicted_ms(m->level) > m->miss_limit_ms()) missing = true;
+  bool missing = false, judging = false, missing_target = false;
+  for (const auto& m : members_) {
+    if (!m->counts()) continue;
+    if (m->predicted_ms(m->level) > m->miss_limit_ms()) missing = true;
+    if (m->last.target_ms > 0 && m->predicted_ms(m->level) > m->last.target_ms) missing_target = true;
+    if (m->last.judging && heard_lately(*m)) judging = true;
+  }
+  if (judging && !missing_target) return;  // a member's move awaits its judgement
   bool changed = missing ? lower(find(last_raise_)) : raise(reporter);
   if (!changed) return;
   const std::string round = describe_round(missing ? "lower" : "raise", before, limit_before);

@@ -21,7 +21,10 @@
 //    one member's own elasticity.
 //  - A round runs when every automatic member has measured `settle` frames
 //    (half its window, at least 10) since the last change; members silent for
-//    long are not waited for.
+//    long are not waited for. While a member's own move awaits its judgement
+//    (a full window on the level it moved to), no round runs unless someone
+//    misses T itself: another move would leave it unjudged, and a half
+//    window's p90 on a time-sliced device crosses T * (1 - margin) on noise.
 //  - Someone misses -> lower: repeat one-level steps, each time the step with
 //    the least accuracy lost per millisecond it saves toward the misses, until
 //    the predicted misses are covered. A step saves s_k * (L_k(l) - L_k(l-1)) ms
@@ -66,6 +69,8 @@ struct GroupReport {
   double target_ms = 0;           // effective target; 0 = none
   double accuracy_cap = kNoLimit;  // energy rule: no level above this accuracy
   double accuracy_min = 0;
+  // A move of its own awaits the judgement of its window (measured_levels.h).
+  bool judging = false;
   int window = 30;         // its window setting: the hold of a raise is counted in it
   bool new_frame = false;  // a frame was measured since its last report
 };
@@ -117,6 +122,7 @@ class RtmGroup {
   Member* find(int id);
   const Member* find(int id) const;
   bool ready() const;
+  bool heard_lately(const Member& m) const;  // not silent for kSilentReports reports of each other member
   void learn_coupling();
   void run_round(Member* reporter);
   bool lower(Member* just_raised);
