@@ -37,7 +37,8 @@ struct LevelInfo {
   Arch arch;
   double top1 = -1;                 // % on test data; -1 = unknown
   double latency_mean_ms = 0, latency_p90_ms = 0;  // from the table
-  double measured_ms = 0;           // warm-up median on this machine (0 = not built yet)
+  double measured_ms = 0;           // at load on this machine: median over interleaved rounds of
+                                    // warm-up runs (0 = not built yet)
   double mflops = 0;
   long long params = 0;
 };
