@@ -102,6 +102,23 @@ START_TEST(test_malformed) {
 }
 END_TEST
 
+START_TEST(test_canonical) {
+  Spec s = w12();
+  // Stage 0 at depth 2: its blocks 2 and 3 are skipped, whatever they say.
+  Arch a = Arch::from_text("r160-d24444-k3377.3333.3333.3333.3333-e3366.3333.3333.3333.3333");
+  Arch b = Arch::from_text("r160-d24444-k3355.3333.3333.3333.3333-e3344.3333.3333.3333.3333");
+  ck_assert(!(a == b));
+  ck_assert(a.canonical(s) == b.canonical(s));
+  const std::string ca = a.canonical(s).to_text();
+  ck_assert_str_eq(ca.c_str(), "r160-d24444-k3333.3333.3333.3333.3333-e3333.3333.3333.3333.3333");
+  // An active block keeps its own values.
+  Arch c = Arch::from_text("r160-d34444-k3377.3333.3333.3333.3333-e3366.3333.3333.3333.3333");
+  const std::string cc = c.canonical(s).to_text();
+  ck_assert_str_eq(cc.c_str(), "r160-d34444-k3373.3333.3333.3333.3333-e3363.3333.3333.3333.3333");
+  ck_assert(Arch::max(s).canonical(s) == Arch::max(s));
+}
+END_TEST
+
 START_TEST(test_net_shape) {
   Spec s = w12();
   // ofa-facts §1.5: feature sizes at 224 are 112, 56, 28, 14, 14, 7; at 164: 82, 41, 21, 11, 11, 6.
@@ -145,6 +162,7 @@ int main() {
   tcase_add_test(tc, test_validation_errors);
   tcase_add_test(tc, test_malformed);
   tcase_add_test(tc, test_net_shape);
+  tcase_add_test(tc, test_canonical);
   suite_add_tcase(s, tc);
   return dofa_test::run_suite(s);
 }

@@ -171,11 +171,12 @@ START_TEST(test_evolution_respects_constraint) {
   std::vector<Arch> ranked;
   Arch w = evolve(s, p, limit, fake_acc, fake_lat, {}, rng, &best, &ranked);
   ck_assert_int_gt(ranked.size(), 3);
-  ck_assert(ranked[0] == w);
+  ck_assert(ranked[0] == w.canonical(s));
   const std::vector<double> fit = fake_acc(ranked);
   for (size_t i = 0; i < ranked.size(); ++i) {
     ck_assert(fake_lat(ranked[i]) <= limit);
     if (i > 0) ck_assert(fit[i] <= fit[i - 1]);
+    ck_assert(ranked[i] == ranked[i].canonical(s));
     for (size_t j = 0; j < i; ++j) ck_assert(!(ranked[i] == ranked[j]));
   }
   // Seeds beyond the constraint are dropped, not kept.

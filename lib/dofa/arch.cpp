@@ -1,5 +1,7 @@
 #include "arch.h"
 
+#include <algorithm>
+
 #include <cctype>
 #include <cmath>
 #include <random>
@@ -67,6 +69,17 @@ Arch uniform(const Spec& s, bool largest) {
 
 Arch Arch::max(const Spec& s) { return uniform(s, true); }
 Arch Arch::min(const Spec& s) { return uniform(s, false); }
+
+Arch Arch::canonical(const Spec& s) const {
+  Arch c = *this;
+  const size_t per_stage = size_t(s.max_depth());
+  for (size_t i = 0; i < c.ks.size() && i / per_stage < c.d.size(); ++i)
+    if (i % per_stage >= size_t(c.d[i / per_stage])) {
+      c.ks[i] = *std::min_element(s.kernel_sizes.begin(), s.kernel_sizes.end());
+      c.e[i] = *std::min_element(s.expand_ratios.begin(), s.expand_ratios.end());
+    }
+  return c;
+}
 
 Arch Arch::random(const Spec& s, uint64_t seed) {
   std::mt19937_64 rng(seed);

@@ -34,6 +34,9 @@ struct Arch {
   // Throws Error naming the block or stage, the value and the allowed set.
   void validate(const Spec& s) const;
   bool active(const Spec& s, int stage, int pos) const { (void)s; return pos < d[stage]; }
+  // The same network with every block that depth skips set to the smallest
+  // kernel and expand: archs differing only there compare equal.
+  Arch canonical(const Spec& s) const;
 };
 
 // The concrete shape of every layer of a sub-network.

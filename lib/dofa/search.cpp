@@ -256,7 +256,7 @@ void time_side_by_side(const Supernet& net, const Spec& space, c10::Device devic
   for (Candidate& c : pool)
     if (in_space(space, c.arch)) in.push_back(&c);
   const std::vector<LatencyStats> ls = measure_latencies_side_by_side(
-      in.size(), [&](size_t i) { return Level(net, in[i]->arch, &in[i]->bn, true, device); }, 5, 10, 3, seed);
+      in.size(), [&](size_t i) { return Level(net, in[i]->arch, &in[i]->bn, true, device); }, 5, 10, 10, seed);
   for (size_t i = 0; i < in.size(); ++i) in[i]->latency_ms = ls[i].mean, in[i]->latency_p90 = ls[i].p90;
 }
 
@@ -306,9 +306,9 @@ void search(const Spec& spec, const SearchOptions& o) {
     pool = read_pool(o.pool, spec, net.sha256());
     log("reusing " + std::to_string(pool.size()) + " measured candidates of " + o.pool);
   }
-  auto measured = [&pool](const Arch& a) {
+  auto measured = [&](const Arch& a) {  // the same network, whatever its skipped blocks say
     for (const Candidate& c : pool)
-      if (c.arch == a) return true;
+      if (c.arch.canonical(space) == a.canonical(space)) return true;
     return false;
   };
   double t_measure = 0;
@@ -366,7 +366,8 @@ void search(const Spec& spec, const SearchOptions& o) {
   const auto t_sweep = Clock::now();
   const double lat_lo = lat(Arch::min(space)), lat_hi = lat(Arch::max(space));
   Rng rng(o.seed, 0x5ea2c4);
-  std::vector<Arch> found;
+  // The space's smallest and largest sub-networks bound the front: always measured.
+  std::vector<Arch> found{Arch::min(space), Arch::max(space)};
   for (int j = 0; j < o.sweep; ++j) {
     const double limit = lat_lo * std::pow(lat_hi / lat_lo, (j + 0.5) / o.sweep);
     // Accmax: the best predicted accuracy of random sub-networks under the constraint.

@@ -129,8 +129,10 @@ Arch evolve(const Spec& s, const EvolutionParams& p, double max_latency, const A
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&fit](size_t x, size_t y) { return fit[x] > fit[y]; });
     ranked->clear();
-    for (size_t i : order)
-      if (std::find(ranked->begin(), ranked->end(), pop[i]) == ranked->end()) ranked->push_back(pop[i]);
+    for (size_t i : order) {
+      const Arch c = pop[i].canonical(s);
+      if (std::find(ranked->begin(), ranked->end(), c) == ranked->end()) ranked->push_back(c);
+    }
   }
   return best;
 }

@@ -34,8 +34,8 @@ bool random_search(const RandomSearchParams& p, const std::function<Arch()>& sam
 // resampled with mutate_prob), the rest by uniform crossover; every child is
 // redrawn until its latency is within the constraint. seeds start the
 // population (the rest is rejection-sampled). Returns the best arch found;
-// ranked (optional) gets the final population's distinct archs, most
-// accurate first.
+// ranked (optional) gets the final population's distinct networks
+// (canonical archs, arch.h), most accurate first.
 struct EvolutionParams {
   int population = 100, iterations = 100;
   double parent_ratio = 0.25, mutation_ratio = 0.5, mutate_prob = 0.1;
