@@ -214,7 +214,8 @@ int cmd_report(const std::vector<std::string>& args) {
   JsonValue pred = s["predictor"], secs = s["seconds"];
   md << "## Search\n\n"
      << cands.size() << " candidates measured (each BN-calibrated on 2000 training images, top-1 on the "
-        "10,000-image validation split, latency measured). Accuracy predictor (OFA's MLP): "
+        "10,000-image validation split, latency timed side by side in five interleaved rounds). "
+        "Accuracy predictor (OFA's MLP): "
      << pred["train"].as_int() << " training / " << pred["holdout"].as_int() << " hold-out sub-networks, hold-out RMSE "
      << fmt("%.2f", pred["rmse_pp"].as_double()) << " pp, Kendall tau " << fmt("%.3f", pred["kendall_tau"].as_double())
      << ".\nSearch time: " << fmt("%.1f", secs["total"].as_double() / 60) << " min (predictor data and fit "
