@@ -249,15 +249,16 @@ namespace {
 
 // The latency of every candidate of the space, measured side by side on
 // device (interleaved rounds), so the front and the levels' span compare
-// figures taken under the same load.
-void time_side_by_side(const Supernet& net, const Spec& space, c10::Device device, uint64_t seed,
-                       std::vector<Candidate>& pool) {
+// figures taken under the same load. Returns how many it timed.
+size_t time_side_by_side(const Supernet& net, const Spec& space, c10::Device device, uint64_t seed,
+                         std::vector<Candidate>& pool) {
   std::vector<Candidate*> in;
   for (Candidate& c : pool)
     if (in_space(space, c.arch)) in.push_back(&c);
   const std::vector<LatencyStats> ls = measure_latencies_side_by_side(
       in.size(), [&](size_t i) { return Level(net, in[i]->arch, &in[i]->bn, true, device); }, 5, 10, 10, seed);
   for (size_t i = 0; i < in.size(); ++i) in[i]->latency_ms = ls[i].mean, in[i]->latency_p90 = ls[i].p90;
+  return in.size();
 }
 
 // Another device's family from a CPU pool: accuracy and BN statistics do not
@@ -415,10 +416,9 @@ void search(const Spec& spec, const SearchOptions& o) {
   {
     const auto t = Clock::now();
     set_threads(o.latency_threads);
-    time_side_by_side(net, space, c10::kCPU, o.seed, pool);
+    const size_t timed = time_side_by_side(net, space, c10::kCPU, o.seed, pool);
     t_measure += seconds_since(t);
-    log("timed " + std::to_string(pool.size()) + " candidates side by side in " + std::to_string(int(seconds_since(t))) +
-        " s");
+    log("timed " + std::to_string(timed) + " candidates side by side in " + std::to_string(int(seconds_since(t))) + " s");
   }
   {
     std::vector<Arch> as;
