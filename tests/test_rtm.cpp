@@ -103,6 +103,22 @@ int oracle_best(const std::vector<RtmLevel>& levels, double target, double load)
   return best;
 }
 
+// Each level's oracle p90 under `like`'s time slices.
+std::vector<double> oracle_p90s(const std::vector<RtmLevel>& levels, const Machine& like) {
+  std::vector<double> p90;
+  for (int i = 0; i < static_cast<int>(levels.size()); ++i) p90.push_back(oracle_p90(levels, i, 1, 1, like));
+  return p90;
+}
+
+// Levels meeting T in the oracle (p90 per level) that are more accurate than `level`.
+int more_accurate_meeting(const std::vector<RtmLevel>& levels, const std::vector<double>& p90, double target,
+                          int level) {
+  int better = 0;
+  for (size_t i = 0; i < levels.size(); ++i)
+    better += p90[i] <= target && levels[i].accuracy > levels[static_cast<size_t>(level)].accuracy;
+  return better;
+}
+
 // One element: its RTM, its settings snapshot and the level the next frame runs on.
 struct Element {
   Element(std::vector<RtmLevel> lv, RtmSettings s) : levels(lv), settings(s), rtm(lv, s) {
@@ -449,8 +465,7 @@ START_TEST(lut_under_a_time_slice_load) {
     Machine like(0);
     like.slice_share = 0.3;
     like.slice_ms = 5;
-    std::vector<double> loaded;
-    for (int i = 0; i < 6; ++i) loaded.push_back(oracle_p90(levels, i, 1, 1, like));
+    const std::vector<double> loaded = oracle_p90s(levels, like);
     for (double t : {loaded[5] / 0.88, loaded[5] / 0.8}) {
       for (uint64_t seed : {31, 32}) {
         Machine m(seed);
@@ -465,9 +480,7 @@ START_TEST(lut_under_a_time_slice_load) {
           e.step(m);
           met += e.last_ms <= t;
         }
-        // Levels meeting T in the oracle that are more accurate than the one lut holds.
-        int better = 0;
-        for (int i = 0; i < 6; ++i) better += loaded[i] <= t && levels[i].accuracy > levels[e.level].accuracy;
+        const int better = more_accurate_meeting(levels, loaded, t, e.level);
         ck_assert_msg(better <= 1, "T %.2f seed %d: level %d, %d more accurate levels meet T", t,
                       static_cast<int>(seed), e.level, better);
         ck_assert_msg(met >= 900, "T %.2f: %d of 1000 frames met", t, met);
@@ -482,24 +495,23 @@ END_TEST
 
 // The same load present from the first frame: the first moves down are made
 // before the level they leave has a window of its own; the few frames that made
-// them are the reference (measured_levels.h). A dense family's steps are too
-// small to judge on a few frames: it stays where the prediction put it.
+// them are the reference (measured_levels.h). Seeds 47 and 70 ended at level 0
+// without it (4 of 60 runs over seeds 41-70, 2 with it). A dense family's steps
+// are too small to judge on a few frames: it stays where the prediction put it.
 START_TEST(lut_under_a_time_slice_load_from_the_start) {
   const std::vector<RtmLevel> levels = builtin_like_levels();
   Machine like(0);
   like.slice_share = 0.3;
   like.slice_ms = 5;
-  std::vector<double> loaded;
-  for (int i = 0; i < 6; ++i) loaded.push_back(oracle_p90(levels, i, 1, 1, like));
+  const std::vector<double> loaded = oracle_p90s(levels, like);
   for (double t : {loaded[5] / 0.88, loaded[5] / 0.8}) {
-    for (uint64_t seed : {41, 42, 43}) {
+    for (uint64_t seed : {41, 47, 70}) {
       Machine m(seed);
       m.slice_share = like.slice_share;
       m.slice_ms = like.slice_ms;
       Element e(levels, with_target(t));
       e.run(m, 600);
-      int better = 0;
-      for (int i = 0; i < 6; ++i) better += loaded[i] <= t && levels[i].accuracy > levels[e.level].accuracy;
+      const int better = more_accurate_meeting(levels, loaded, t, e.level);
       ck_assert_msg(better <= 1, "T %.2f seed %d: level %d, %d more accurate levels meet T", t,
                     static_cast<int>(seed), e.level, better);
       int met = 0;
