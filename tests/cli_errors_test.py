@@ -86,6 +86,8 @@ def main():
             (["measure", "--level-table", "a.json,b.json", "--out", os.path.join(tmp, "m.json")],
              ["--out", "single --level-table"]),
             (["search", "--per-constraint", "0"], ["--per-constraint must be >= 1"]),
+            (["measure", "--level-table", os.path.join(root, "luts", "fmnist-mbv3-cpu.json"), "--rounds", "0"],
+             ["--runs and --rounds must be >= 1"]),
             (["report", "--search", badpool, "--width", badpool], ["candidates"]),
             (["report", "--search", os.path.join(root, "luts", "fmnist-mbv3-cpu.search.json"),
               "--width", os.path.join(root, "luts", "fmnist-mbv3-cpu-width.search.json"),
