@@ -32,7 +32,9 @@ BnStats calibrate_bn(const Supernet& net, const Arch& a, const Dataset& train, i
 
 EvalResult evaluate(const Supernet& net, const Arch& a, const BnStats& stats, const Dataset& data, int limit,
                     int batch) {
-  Level level(net, a, &stats, true);
+  // Batches run fastest through ATen's threaded convolutions; the own
+  // kernels are for frames one at a time (test_supernet checks they agree).
+  Level level(net, a, &stats, CpuKernels::AtenChannelsLast);
   const int n = limit > 0 ? std::min(limit, data.size()) : data.size();
   const std::vector<int> ids = iota_ids(data.size());
   EvalResult r;

@@ -1,14 +1,19 @@
 // Level: a materialised static sub-network (internal: ATen types). Its weights
 // are cut out of the supernet once (first-N channels, kernel transforms, SE
 // slices), BN folded into conv weight and bias, stored contiguous in the
-// faster memory format, and warmed up, so a frame costs only the convolutions.
+// layout its kernels read, and warmed up, so a frame costs only the
+// arithmetic. On the CPU it runs its own NHWC kernels (nhwc_kernels.h) by
+// default, or ATen's ops as a reference.
 #pragma once
 
 #include <ATen/ATen.h>
 
+#include <functional>
 #include <vector>
 
 #include "arch.h"
+#include "model.h"
+#include "nhwc_kernels.h"
 #include "supernet.h"
 
 namespace dofa {
@@ -17,9 +22,8 @@ class Level {
  public:
   // stats: the level's BN statistics; nullptr = the supernet's own, sliced
   // (what OFA's get_active_subnet copies). device: where the weights live and
-  // the level runs (channels-last applies on the CPU only: cuDNN's float
-  // kernels are fastest in NCHW).
-  Level(const Supernet& net, const Arch& arch, const BnStats* stats, bool channels_last = true,
+  // the level runs; kernels apply on the CPU only (the GPU runs ATen NCHW).
+  Level(const Supernet& net, const Arch& arch, const BnStats* stats, CpuKernels kernels = CpuKernels::Own,
         c10::Device device = c10::kCPU);
 
   // x: [N, C, r, r] float32, moved to the level's device if elsewhere. Runs under InferenceMode.
@@ -37,31 +41,49 @@ class Level {
   int resolution() const { return arch_.r; }
   int in_channels() const { return in_channels_; }
   c10::Device device() const { return device_; }
+  CpuKernels kernels() const { return kernels_; }
   size_t bytes() const;  // weight memory
 
  private:
   struct Conv {
-    at::Tensor w, b;
-    at::Tensor wt;  // 1x1 stride-1 convs: [Cin, Cout], run as one GEMM over pixels
-    int stride = 1, pad = 0, groups = 1;
+    at::Tensor w;   // ATen kernels: [Cout, Cin/groups, k, k] in the level's memory format
+    at::Tensor wk;  // own kernels: [k][k][C] depthwise, [k][k][Cin][Cout] dense; for a
+                    // 1x1 stride-1 conv [Cin][Cout], the GEMM operand of both kernels
+    at::Tensor b;
+    int k = 1, stride = 1, groups = 1, out = 0;
+    Act act = Act::None;
+    bool gemm() const { return k == 1 && stride == 1 && groups == 1; }
+    at::Tensor run(const at::Tensor& x) const;
+    nhwc::Shape run(const float* x, const nhwc::Shape& in, float* y) const;
+  };
+  struct Linear {
+    at::Tensor wt, b;  // wt: [in][out]; b may be undefined
     Act act = Act::None;
     at::Tensor run(const at::Tensor& x) const;
   };
   struct Block {
     bool has_ib = false, has_se = false, residual = false;
     Conv ib, dw, pw;
-    at::Tensor se_rw, se_rb, se_ew, se_eb;  // 2-D: SE runs as two linear layers
+    Linear se_reduce, se_expand;
   };
+  using Lap = std::function<void()>;
+  at::Tensor forward_aten(const at::Tensor& x, const Lap& lap) const;
+  at::Tensor forward_own(const at::Tensor& x, const Lap& lap) const;
+  // Floats of scratch the own kernels need per image of h x w.
+  struct ScratchSize {
+    int64_t map = 0, vectors = 0;
+  };
+  ScratchSize scratch_size(int h, int w) const;
 
   Arch arch_;
   int in_channels_ = 3;
-  bool channels_last_ = true;
+  CpuKernels kernels_ = CpuKernels::Own;
+  bool channels_last_ = true;  // ATen kernels' memory format
   c10::Device device_ = c10::kCPU;
   Conv first_;
   std::vector<Block> blocks_;
   Conv final_expand_;
-  Act mix_act_ = Act::None;
-  at::Tensor mix_w_, fc_w_, fc_b_;  // 2-D
+  Linear mix_, fc_;
 };
 
 }  // namespace dofa

@@ -19,6 +19,21 @@ Materialize parse_materialize(const std::string& s) {
   throw Error("materialize '" + s + "': expected all, lazy or none");
 }
 
+CpuKernels parse_cpu_kernels(const std::string& s) {
+  for (CpuKernels k : {CpuKernels::Own, CpuKernels::AtenChannelsLast, CpuKernels::AtenNchw})
+    if (s == cpu_kernels_name(k)) return k;
+  throw Error("kernels '" + s + "': expected own, aten-cl or aten-nchw");
+}
+
+const char* cpu_kernels_name(CpuKernels k) {
+  switch (k) {
+    case CpuKernels::Own: return "own";
+    case CpuKernels::AtenChannelsLast: return "aten-cl";
+    case CpuKernels::AtenNchw: return "aten-nchw";
+  }
+  return "?";
+}
+
 namespace {
 
 // Rounds of warm-up runs whose median is a level's latency measured at load.
@@ -43,7 +58,7 @@ std::string canonical(const std::string& p) {
 }  // namespace
 
 std::shared_ptr<const Level> Model::Impl::build(int i) const {
-  auto level = std::make_shared<const Level>(*net, info[i].arch, stats(i), options.channels_last, device());
+  auto level = std::make_shared<const Level>(*net, info[i].arch, stats(i), options.kernels, device());
   level->warm_up(options.warmup_runs);  // first calls of new conv shapes are slow (numbers.md §7)
   return level;
 }
@@ -136,7 +151,7 @@ std::shared_ptr<const Model> Model::get(const ModelOptions& o) {
   static std::mutex mu;
   static std::map<std::string, std::weak_ptr<const Model>> cache;
   std::string key = canonical(Spec::find(o.spec)) + "|" + canonical(o.level_table) + "|" + o.weights + "|" +
-                    o.device + "|" + std::to_string(int(o.materialize)) + "|" + std::to_string(o.channels_last);
+                    o.device + "|" + std::to_string(int(o.materialize)) + "|" + cpu_kernels_name(o.kernels);
   for (const auto& a : o.archs) key += "|" + a;
   std::lock_guard<std::mutex> lock(mu);
   if (auto m = cache[key].lock()) return m;

@@ -197,27 +197,31 @@ int bench_levels(const Options& o) {
   std::string text = "levels: batch 1, " + std::to_string(threads) + " thread(s), median of " +
                      std::to_string(runs) + " runs (ms)\n";
   char line[256];
-  std::snprintf(line, sizeof line, "  %-10s %-64s %8s %8s %8s %8s %7s%s\n", "name", "arch", "level", "dyn-nchw",
-                "dyn-cl", "level-p90", "speedup", cuda ? "     cuda cpu/cuda" : "");
+  std::snprintf(line, sizeof line, "  %-10s %-64s %8s %9s %8s %8s %8s %7s%s\n", "name", "arch", "level", "level-aten",
+                "dyn-nchw", "dyn-cl", "level-p90", "speedup", cuda ? "     cuda cpu/cuda" : "");
   text += line;
   double min_speedup = 1e9;
   std::vector<std::unique_ptr<Level>> keep;  // all levels resident, as a Model holds them
   for (const auto& [name, arch] : archs) {
     keep.push_back(std::make_unique<Level>(net, arch, nullptr));
     const Level& level = *keep.back();
+    const Level aten(net, arch, nullptr, CpuKernels::AtenChannelsLast);  // the reference kernels, side by side
     std::unique_ptr<Level> on_gpu;
-    if (cuda) on_gpu = std::make_unique<Level>(net, arch, nullptr, true, c10::Device(c10::kCUDA, 0));
+    if (cuda) on_gpu = std::make_unique<Level>(net, arch, nullptr, CpuKernels::Own, c10::Device(c10::kCUDA, 0));
     at::Tensor x = at::randn({1, spec.in_channels, arch.r, arch.r});
     at::Tensor x_gpu = cuda ? x.to(c10::Device(c10::kCUDA, 0)) : at::Tensor();
     std::vector<double> t_gpu;
     ForwardOptions nchw, cl;
     cl.channels_last = true;
-    std::vector<double> t_level, t_nchw, t_cl;
+    std::vector<double> t_level, t_aten, t_nchw, t_cl;
     c10::InferenceMode guard;
-    for (int i = 0; i < runs + 3; ++i) {  // round-robin so load hits all three alike; 3 warm-up rounds
+    for (int i = 0; i < runs + 3; ++i) {  // round-robin so load hits all alike; 3 warm-up rounds
       auto t0 = Clock::now();
       level.forward(x);
       double a = ms_since(t0);
+      t0 = Clock::now();
+      aten.forward(x);
+      double a2 = ms_since(t0);
       t0 = Clock::now();
       net.forward(x, arch, nchw);
       double b = ms_since(t0);
@@ -226,7 +230,7 @@ int bench_levels(const Options& o) {
       double c = ms_since(t0);
       double g = on_gpu ? on_gpu->timed_forward(x_gpu) : 0;
       if (i < 3) continue;
-      t_level.push_back(a), t_nchw.push_back(b), t_cl.push_back(c), t_gpu.push_back(g);
+      t_level.push_back(a), t_aten.push_back(a2), t_nchw.push_back(b), t_cl.push_back(c), t_gpu.push_back(g);
     }
     const double speedup = percentile(t_nchw, 50) / percentile(t_level, 50);
     min_speedup = std::min(min_speedup, speedup);
@@ -239,6 +243,8 @@ int bench_levels(const Options& o) {
     w.key("mflops").value(cost.mflops).key("params").value(cost.params);
     w.key("level_mb").value(double(level.bytes()) / (1 << 20));
     stat("materialised", t_level);
+    stat("materialised_aten_channels_last", t_aten);
+    w.key("own_kernels_speedup").value(percentile(t_aten, 50) / percentile(t_level, 50));
     stat("dynamic_nchw", t_nchw);
     stat("dynamic_channels_last", t_cl);
     w.key("speedup_vs_dynamic_nchw").value(speedup);
@@ -247,8 +253,9 @@ int bench_levels(const Options& o) {
       w.key("cpu_over_cuda").value(percentile(t_level, 50) / percentile(t_gpu, 50));
     }
     w.end_object();
-    std::snprintf(line, sizeof line, "  %-10s %-64s %8.2f %8.2f %8.2f %8.2f %6.2fx", name.c_str(),
-                  arch.to_text().c_str(), percentile(t_level, 50), percentile(t_nchw, 50), percentile(t_cl, 50),
+    std::snprintf(line, sizeof line, "  %-10s %-64s %8.2f %9.2f %8.2f %8.2f %8.2f %6.2fx", name.c_str(),
+                  arch.to_text().c_str(), percentile(t_level, 50), percentile(t_aten, 50), percentile(t_nchw, 50),
+                  percentile(t_cl, 50),
                   percentile(t_level, 90), speedup);
     text += line;
     if (cuda) {
@@ -291,8 +298,9 @@ int cmd_bench(const std::vector<std::string>& args) {
         "          levels in GPU memory, frames preprocessed on the GPU, frame times from CUDA events.\n"
         "  levels  batch-1 latency (median, p90) of max, min and the model's levels (its CPU table;\n"
         "          Dynamic-OFA's nets_6 for ofa-mbv3-w12) or --arch:\n"
-        "          the materialised level, the dynamic supernet forward with views in NCHW (as OFA\n"
-        "          runs it) and in channels-last, measured round-robin in one run (--runs 20); rss_mb.\n"
+        "          the materialised level on its own kernels and on ATen's (channels-last:\n"
+        "          own_kernels_speedup), the dynamic supernet forward with views in NCHW (as OFA runs\n"
+        "          it) and in channels-last, measured round-robin in one run (--runs 20); rss_mb.\n"
         "          --device cuda adds each level on the GPU (CUDA events) and cpu_over_cuda.\n"
 
         "  element preprocessing of video frames (1080p NV12 and the other formats the element accepts) to\n"
