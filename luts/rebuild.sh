@@ -16,7 +16,7 @@ export OPENBLAS_NUM_THREADS=1 DOFA_DATA_PATH="$root"
 "$dofa" search --spec fmnist-mbv3 --dims width --predictor "$luts/fmnist-mbv3-cpu.acc-predictor.pt" \
   --out "$luts/fmnist-mbv3-cpu-width.json"
 # The two families timed side by side, so the report's ratios between them hold on a shared machine.
-"$dofa" measure --level-table "$luts/fmnist-mbv3-cpu.json,$luts/fmnist-mbv3-cpu-width.json"
+"$dofa" measure --rounds 15 --runs 50 --level-table "$luts/fmnist-mbv3-cpu.json,$luts/fmnist-mbv3-cpu-width.json"
 "$dofa" measure --level-table "$luts/ofa-mbv3-w12-cpu.json"
 # The GPU families (fmnist-mbv3-cuda.*, ofa-mbv3-w12-cuda.json) come from tests/gpu/run.sh on a GPU machine.
 set --

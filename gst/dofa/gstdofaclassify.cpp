@@ -865,11 +865,12 @@ classify_frame (GstDofaClassify * self, GstBuffer * buf)
   st->have_last = true;
   st->classified++;
 
-  // pre_ms: the frame's time apart from inference. The meta can only carry it up to
-  // its own attachment; the runtime manager gets it with the meta included.
+  // pre_ms: the frame's time apart from inference (and from the one-off warm-up of
+  // the first frame in a thread). The meta can only carry it up to its own
+  // attachment; the runtime manager gets it with the meta included.
   auto pre_ms_now = [&] {
     const double ms = std::chrono::duration < double, std::milli > (std::chrono::steady_clock::now () - t0).count ();
-    return std::max (0.0, ms - c.infer_ms);
+    return std::max (0.0, ms - c.infer_ms - c.warm_ms);
   };
   attach (self, buf, c, false, pre_ms_now ());
   const double pre_ms = pre_ms_now ();
@@ -1033,7 +1034,8 @@ gst_dofa_classify_class_init (GstDofaClassifyClass * klass)
           ready));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_int ("threads", "Threads",
-          "LibTorch threads, applied in the streaming thread (process-wide: the last applied wins)", 1, 64, 1,
+          "LibTorch threads, applied in the streaming thread (process-wide: the last applied wins); "
+          "levels on the CPU run their own kernels in the streaming thread alone", 1, 64, 1,
           playing));
   g_object_class_install_property (gobject_class, PROP_TOP_K,
       g_param_spec_uint ("top-k", "Top k", "Classes kept in the metadata, most probable first", 1,

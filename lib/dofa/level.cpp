@@ -19,10 +19,6 @@ at::Tensor store(const at::Tensor& t, bool channels_last) {
   return t.contiguous();
 }
 
-}  // namespace
-
-namespace {
-
 at::Tensor activate_inplace(at::Tensor x, Act a) {
   switch (a) {
     case Act::Relu: return at::relu_(x);

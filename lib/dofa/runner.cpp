@@ -16,7 +16,6 @@ namespace dofa {
 struct Runner::Gpu {
   gpu::FramePreprocess pre;
   gpu::EventTimer timer;
-  std::thread::id warmed;  // the thread whose cuDNN plans hold every level
 };
 
 Runner::Runner(std::shared_ptr<const Model> model, int level) : model_(std::move(model)) {
@@ -56,23 +55,31 @@ Classification Runner::classify(const ImageView& image, int top_k) {
   const int level = active_level();  // read once: the whole frame runs on it
   const Spec& spec = model_->spec();
   const int r = model_->level(level).arch.r;
+  // Levels warmed at load are cold in another thread: cuDNN's execution plans
+  // (PyTorch keeps them thread_local) and the own CPU kernels' scratch are per
+  // thread. The first frame in a thread warms every level, so neither that
+  // frame's level nor a later switch pays for it.
+  double warm_ms = 0;
+  if (warmed_ != std::this_thread::get_id()) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < model_->num_levels(); ++i)
+      if (auto l = model_->impl().ready(i)) l->warm_up(gpu_ ? 2 : 1);
+    warmed_ = std::this_thread::get_id();
+    warm_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  }
+  Classification c;
   if (gpu_) {
-    // cuDNN's execution plans are cached per thread (PyTorch keeps them
-    // thread_local), so levels warmed at load are cold in another thread: the
-    // first frame in a thread warms every level, and no switch stalls later.
-    if (gpu_->warmed != std::this_thread::get_id()) {
-      for (int i = 0; i < model_->num_levels(); ++i)
-        if (auto l = model_->impl().ready(i)) l->warm_up(2);
-      gpu_->warmed = std::this_thread::get_id();
-    }
     // Uploaded once, preprocessed on the GPU straight into the input.
     const float* in = gpu_->pre.run(image, spec, r, spec.eval_crop);
-    return infer(at::from_blob(const_cast<float*>(in), {1, spec.in_channels, r, r},
-                               at::TensorOptions().dtype(at::kFloat).device(at::kCUDA, 0)),
-                 level, top_k);
+    c = infer(at::from_blob(const_cast<float*>(in), {1, spec.in_channels, r, r},
+                            at::TensorOptions().dtype(at::kFloat).device(at::kCUDA, 0)),
+              level, top_k);
+  } else {
+    preprocess(image, spec, r, input_.data());
+    c = classify_input(input_.data(), level, top_k);
   }
-  preprocess(image, spec, r, input_.data());
-  return classify_input(input_.data(), level, top_k);
+  c.warm_ms = warm_ms;
+  return c;
 }
 
 Classification Runner::classify_input(const float* chw, int level, int top_k) {

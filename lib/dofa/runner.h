@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "model.h"
@@ -25,6 +26,7 @@ struct Classification {
   std::vector<int> top_ids;
   std::vector<float> top_scores;
   double infer_ms = 0;  // input tensor -> logits (CUDA events on the GPU)
+  double warm_ms = 0;   // the first frame in a thread: warming every level there, not the frame's own work
 };
 
 class Runner {
@@ -56,6 +58,7 @@ class Runner {
 
   std::shared_ptr<const Model> model_;
   std::unique_ptr<Gpu> gpu_;
+  std::thread::id warmed_;  // the thread that has run every level (classify)
   std::atomic<int> wanted_{0};
   std::atomic<int> active_{0};
   std::vector<float> input_;  // reused preprocessing buffer

@@ -105,8 +105,9 @@ Scenario run_target(Demo& d) {
 }
 
 Scenario run_load(Demo& d) {
-  // Below the top level's p90 under the load, above it without (both measured just before).
-  const double target = std::min(0.8 * d.loaded.back(), 1.6 * d.idle.back());
+  // Below the top level's p90 under the load, well above it without (both measured just before):
+  // a sub-millisecond frame's window p90 wanders by half of itself on an idle shared machine.
+  const double target = std::min(0.8 * d.loaded.back(), 2.0 * d.idle.back());
   const int third = d.n / 3;
   StreamRun run(d.frames, {{"dofa", d.props + " latency-ms=" + std::to_string(target), d.n, d.cpu}});
   std::unique_ptr<BusyLoad> load;
@@ -327,8 +328,8 @@ int cmd_demo(const std::vector<std::string>& args) {
     report(run_fixed(d, level));
   } else {
     std::fprintf(stderr, "demo: each level's p90 on CPU %d, without and with the load\n", d.cpu);
-    d.loaded = level_p90s(d.frames, d.props, d.cpu, nl, 60, true);
-    d.idle = level_p90s(d.frames, d.props, d.cpu, nl, 60, false);
+    d.loaded = level_p90s(d.frames, d.props, d.cpu, nl, 150, true);
+    d.idle = level_p90s(d.frames, d.props, d.cpu, nl, 150, false);
     if (which == "all" || which == "target") report(run_target(d));
     if (which == "all" || which == "load") report(run_load(d));
     if (which == "all" || which == "group") report(run_group(d));

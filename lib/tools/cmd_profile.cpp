@@ -27,7 +27,7 @@ int cmd_profile(const std::vector<std::string>& args) {
         "       dofa profile --check [--spec S] [--lut DIR|FILE] [--archs N] [--json]\n"
         "  Measures every op a sub-network of S can have (OFA / Dynamic-OFA key format) at every\n"
         "  resolution of S on this CPU with the element's settings (batch 1, materialised\n"
-        "  channels-last levels, --threads, default 1) and writes DIR/<r>_lookup_table.json\n"
+        "  levels on their own kernels, --threads, default 1) and writes DIR/<r>_lookup_table.json\n"
         "  (default DIR: luts/<model>-cpu-ops). --check compares the tables' sums with measured\n"
         "  end-to-end latency over --archs (default 40) random sub-networks.\n"
         "  --weights  default random:0 (latency does not depend on the values)\n"

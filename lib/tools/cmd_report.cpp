@@ -179,7 +179,7 @@ int cmd_report(const std::vector<std::string>& args) {
   md << "# " << model << ": design-time report\n\n"
      << "Written by `dofa report` from the outputs of `dofa train`, `dofa search` and "
         "`dofa search --dims width`. Latency: batch 1, input tensor to logits, materialised "
-        "channels-last level, " << s["threads"].as_int() << " thread(s), this machine's CPU"
+        "level on its own CPU kernels, " << s["threads"].as_int() << " thread(s), this machine's CPU"
      << (retimed ? "; the levels and the width-only family as last measured side by side in their tables "
                    "(`dofa measure --level-table T,W`), the candidates as timed by their search"
                  : "")
