@@ -84,6 +84,11 @@ START_TEST(test_dynamic_equals_materialised) {
       double d = rel_diff(Level(net, a, &st, k).forward(x), dyn);
       ck_assert_msg(d < 1e-4, "arch %s, kernels %s: rel diff %g", a.to_text().c_str(), cpu_kernels_name(k), d);
     }
+    // Fastest keeps one of the two CPU kernel sets, timed here; the constructor alone builds the own.
+    Level fastest = Level::build(net, a, &st, CpuKernels::Fastest);
+    ck_assert(fastest.kernels() == CpuKernels::Own || fastest.kernels() == CpuKernels::AtenChannelsLast);
+    ck_assert_double_lt(rel_diff(fastest.forward(x), dyn), 1e-4);
+    ck_assert(Level(net, a, &st, CpuKernels::Fastest).kernels() == CpuKernels::Own);
     // Channels-last dynamic forward agrees too.
     o.channels_last = true;
     ck_assert_double_lt(rel_diff(net.forward(x, a, o), dyn), 1e-4);

@@ -61,7 +61,8 @@ at::Tensor Level::Linear::run(const at::Tensor& x) const {
 }
 
 Level::Level(const Supernet& net, const Arch& arch, const BnStats* stats, CpuKernels kernels, c10::Device device)
-    : arch_(arch), in_channels_(net.spec().in_channels), kernels_(device.is_cpu() ? kernels : CpuKernels::AtenNchw),
+    : arch_(arch), in_channels_(net.spec().in_channels),
+      kernels_(!device.is_cpu() ? CpuKernels::AtenNchw : kernels == CpuKernels::Fastest ? CpuKernels::Own : kernels),
       channels_last_(kernels_ == CpuKernels::AtenChannelsLast), device_(device) {
   c10::NoGradGuard no_grad;
   const Spec& s = net.spec();
@@ -150,6 +151,17 @@ Level::Level(const Supernet& net, const Arch& arch, const BnStats* stats, CpuKer
     }
     for (Linear* l : {&mix_, &fc_}) move(l->wt), move(l->b);
   }
+}
+
+Level Level::build(const Supernet& net, const Arch& arch, const BnStats* stats, CpuKernels kernels,
+                   c10::Device device) {
+  if (kernels != CpuKernels::Fastest || !device.is_cpu()) return Level(net, arch, stats, kernels, device);
+  Level own(net, arch, stats, CpuKernels::Own), aten(net, arch, stats, CpuKernels::AtenChannelsLast);
+  std::vector<double> own_ms, aten_ms;  // medians of interleaved rounds, so a burst of load hits both
+  for (int round = 0; round < 3; ++round) own_ms.push_back(own.warm_up(5)), aten_ms.push_back(aten.warm_up(5));
+  std::sort(own_ms.begin(), own_ms.end());
+  std::sort(aten_ms.begin(), aten_ms.end());
+  return own_ms[1] <= aten_ms[1] ? std::move(own) : std::move(aten);
 }
 
 at::Tensor Level::forward(const at::Tensor& input, std::vector<double>* op_ms) const {

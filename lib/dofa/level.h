@@ -23,8 +23,15 @@ class Level {
   // stats: the level's BN statistics; nullptr = the supernet's own, sliced
   // (what OFA's get_active_subnet copies). device: where the weights live and
   // the level runs; kernels apply on the CPU only (the GPU runs ATen NCHW).
+  // The constructor builds one kernel set: Fastest builds Own (see build()).
   Level(const Supernet& net, const Arch& arch, const BnStats* stats, CpuKernels kernels = CpuKernels::Own,
         c10::Device device = c10::kCPU);
+  // The same, where CpuKernels::Fastest builds the level on both CPU kernel
+  // sets and keeps the one faster here, timed side by side: the own kernels
+  // win on small maps, where ATen's per-op cost dominates (the built-in
+  // model: 2-5x), oneDNN's depthwise on large ones (w1.2 at r 224: ~1.2x).
+  static Level build(const Supernet& net, const Arch& arch, const BnStats* stats, CpuKernels kernels,
+                     c10::Device device = c10::kCPU);
 
   // x: [N, C, r, r] float32, moved to the level's device if elsewhere. Runs under InferenceMode.
   at::Tensor forward(const at::Tensor& x) const { return forward(x, nullptr); }

@@ -20,13 +20,14 @@ Materialize parse_materialize(const std::string& s) {
 }
 
 CpuKernels parse_cpu_kernels(const std::string& s) {
-  for (CpuKernels k : {CpuKernels::Own, CpuKernels::AtenChannelsLast, CpuKernels::AtenNchw})
+  for (CpuKernels k : {CpuKernels::Fastest, CpuKernels::Own, CpuKernels::AtenChannelsLast, CpuKernels::AtenNchw})
     if (s == cpu_kernels_name(k)) return k;
-  throw Error("kernels '" + s + "': expected own, aten-cl or aten-nchw");
+  throw Error("kernels '" + s + "': expected fastest, own, aten-cl or aten-nchw");
 }
 
 const char* cpu_kernels_name(CpuKernels k) {
   switch (k) {
+    case CpuKernels::Fastest: return "fastest";
     case CpuKernels::Own: return "own";
     case CpuKernels::AtenChannelsLast: return "aten-cl";
     case CpuKernels::AtenNchw: return "aten-nchw";
@@ -58,7 +59,7 @@ std::string canonical(const std::string& p) {
 }  // namespace
 
 std::shared_ptr<const Level> Model::Impl::build(int i) const {
-  auto level = std::make_shared<const Level>(*net, info[i].arch, stats(i), options.kernels, device());
+  auto level = std::make_shared<const Level>(Level::build(*net, info[i].arch, stats(i), options.kernels, device()));
   level->warm_up(options.warmup_runs);  // first calls of new conv shapes are slow (numbers.md §7)
   return level;
 }

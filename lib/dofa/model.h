@@ -25,11 +25,12 @@ Materialize parse_materialize(const std::string& s);  // "all" | "lazy" | "none"
 // What runs a level on the CPU. The GPU always runs ATen's NCHW convolutions
 // (cuDNN's float kernels are fastest there).
 enum class CpuKernels {
+  Fastest,           // Own or AtenChannelsLast, whichever runs the level faster here, timed side by side at build
   Own,               // the level's own NHWC loops and one GEMM per pointwise conv: no per-op framework cost
   AtenChannelsLast,  // ATen ops on channels-last maps (oneDNN depthwise, BLAS pointwise)
   AtenNchw,          // ATen ops on NCHW maps: the plain reference
 };
-CpuKernels parse_cpu_kernels(const std::string& s);  // "own" | "aten-cl" | "aten-nchw"
+CpuKernels parse_cpu_kernels(const std::string& s);  // "fastest" | "own" | "aten-cl" | "aten-nchw"
 const char* cpu_kernels_name(CpuKernels k);
 
 struct ModelOptions {
@@ -40,7 +41,7 @@ struct ModelOptions {
   Materialize materialize = Materialize::All;
   std::vector<std::string> archs;  // levels when there is no level table (else the max arch)
   int warmup_runs = 5;
-  CpuKernels kernels = CpuKernels::Own;
+  CpuKernels kernels = CpuKernels::Fastest;
 };
 
 struct LevelInfo {

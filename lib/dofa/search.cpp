@@ -256,7 +256,7 @@ size_t time_side_by_side(const Supernet& net, const Spec& space, c10::Device dev
   for (Candidate& c : pool)
     if (in_space(space, c.arch)) in.push_back(&c);
   const std::vector<LatencyStats> ls = measure_latencies_side_by_side(
-      in.size(), [&](size_t i) { return Level(net, in[i]->arch, &in[i]->bn, CpuKernels::Own, device); }, 5, 10, 10, seed);
+      in.size(), [&](size_t i) { return Level::build(net, in[i]->arch, &in[i]->bn, CpuKernels::Fastest, device); }, 5, 10, 10, seed);
   for (size_t i = 0; i < in.size(); ++i) in[i]->latency_ms = ls[i].mean, in[i]->latency_p90 = ls[i].p90;
   return in.size();
 }

@@ -64,7 +64,7 @@ int cmd_measure(const std::vector<std::string>& args) {
       levels.size(),
       [&](size_t i) {
         const Family& f = fams[levels[i].first];
-        return Level(*f.net, f.table.levels[levels[i].second].arch, nullptr, CpuKernels::Own, dev);
+        return Level::build(*f.net, f.table.levels[levels[i].second].arch, nullptr, CpuKernels::Fastest, dev);
       },
       rounds, runs, 5);
 
