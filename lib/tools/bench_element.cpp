@@ -19,6 +19,7 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -214,7 +215,7 @@ double element_fps(const ModelOptions& mo, int level, const Frame& f, int frames
                        ",framerate=30/1 ! dofaclassify model=\"" + mo.spec + "\" device=" + mo.device +
                        " level=" + std::to_string(level) +
                        (mo.level_table.empty() ? "" : " level-table=\"" + mo.level_table + "\"") +
-                       " post-messages=false ! fakesink sync=false";
+                       " post-messages=false ! fakesink name=sink sync=false";
   GError* err = nullptr;
   GstElement* pipe = gst_parse_launch(launch.c_str(), &err);
   if (!pipe) {
@@ -252,9 +253,26 @@ double element_fps(const ModelOptions& mo, int level, const Frame& f, int frames
     gst_object_unref(pipe);
     throw Error("bench element: " + why);
   }
-  for (guint64 i = 0; i < 5; ++i) push(i);  // warm-up frames, not timed
+  // Warm-up frames, not timed: the clock starts once they are through, so the
+  // pipeline's start (negotiation, the first frame's warm-up of every level in
+  // the streaming thread) is not counted, as the engine's warm-up is not.
+  std::atomic<int> through{0};
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipe), "sink");
+  GstPad* sink_pad = gst_element_get_static_pad(sink, "sink");
+  gst_pad_add_probe(
+      sink_pad, GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo*, gpointer n) {
+        static_cast<std::atomic<int>*>(n)->fetch_add(1);
+        return GST_PAD_PROBE_OK;
+      },
+      &through, nullptr);
+  gst_object_unref(sink_pad);
+  gst_object_unref(sink);
+  constexpr int kWarmup = 5;
+  for (guint64 i = 0; i < kWarmup; ++i) push(i);
+  for (int waited_ms = 0; through.load() < kWarmup && waited_ms < 60000; ++waited_ms) g_usleep(1000);
   const auto t0 = Clock::now();
-  for (guint64 i = 5; i < guint64(frames) + 5; ++i) push(i);
+  for (guint64 i = kWarmup; i < guint64(frames) + kWarmup; ++i) push(i);
   gst_app_src_end_of_stream(GST_APP_SRC(src));
   GstMessage* m = gst_bus_timed_pop_filtered(bus, 600 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -265,8 +283,7 @@ double element_fps(const ModelOptions& mo, int level, const Frame& f, int frames
   gst_object_unref(src);
   gst_object_unref(pipe);
   if (!eos) throw Error("bench element: the pipeline did not reach EOS");
-  // The 5 warm-up frames may still be in flight at t0: count them too.
-  return (frames + 5) / secs;
+  return frames / secs;
 }
 
 #endif
