@@ -4,8 +4,9 @@
 #include <cstring>
 
 // x86-64 builds target the baseline ISA; the hot loops get an AVX2+FMA clone
-// picked at load time (GCC function multi-versioning).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// picked at load time (GCC function multi-versioning, an IFUNC). Not under
+// ThreadSanitizer: its runtime is not up when the loader runs IFUNC resolvers.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define DOFA_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define DOFA_HOT

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <numeric>
 #include <thread>
 
 #include "error.h"
@@ -111,18 +113,24 @@ Classification Runner::infer(const at::Tensor& x, int level, int top_k) {
   c.level = level;
   active_.store(level, std::memory_order_release);
 
-  at::Tensor p = at::softmax(logits[0], 0);
-  const int k = std::max(1, std::min<int>(top_k, int(p.size(0))));
-  auto top = at::topk(p, k);
-  if (gpu_) {
-    top = {std::get<0>(top).cpu(), std::get<1>(top).cpu()};  // waits for the frame
-    c.infer_ms = gpu_->timer.elapsed_ms();
-  }
-  const float* vals = std::get<0>(top).data_ptr<float>();
-  const int64_t* ids = std::get<1>(top).data_ptr<int64_t>();
+  const at::Tensor host = logits.is_cpu() ? logits.to(at::kFloat).contiguous() : logits.to(at::kCPU, at::kFloat);
+  if (gpu_) c.infer_ms = gpu_->timer.elapsed_ms();  // the copy above waited for the frame
+  // Softmax and top-k of one row of a few dozen logits: by hand, as a few ATen
+  // ops would cost more than a small level's convolutions.
+  const float* z = host.data_ptr<float>();
+  const int n = int(host.size(1));
+  const float z_max = *std::max_element(z, z + n);
+  std::vector<double> p(static_cast<size_t>(n));
+  double sum = 0;
+  for (int i = 0; i < n; ++i) sum += p[size_t(i)] = std::exp(double(z[i]) - z_max);
+  std::vector<int> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  const int k = std::max(1, std::min(top_k, n));
+  std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                    [&p](int a, int b) { return p[size_t(a)] > p[size_t(b)] || (p[size_t(a)] == p[size_t(b)] && a < b); });
   for (int i = 0; i < k; ++i) {
-    c.top_ids.push_back(int(ids[i]));
-    c.top_scores.push_back(vals[i]);
+    c.top_ids.push_back(order[size_t(i)]);
+    c.top_scores.push_back(float(p[size_t(order[size_t(i)])] / sum));
   }
   c.class_id = c.top_ids[0];
   c.confidence = c.top_scores[0];
