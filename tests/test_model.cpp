@@ -90,7 +90,20 @@ START_TEST(test_modes_agree) {
     ck_assert_float_eq_tol(a.confidence, n.confidence, 1e-4);
     ck_assert_int_eq(a.top_ids.size(), 3);
     ck_assert(a.top_scores[0] >= a.top_scores[1] && a.top_scores[1] >= a.top_scores[2]);
+    // The top-k computed by hand is ATen's softmax and topk of the level's logits.
+    const int r = all->level(l).arch.r;
+    std::vector<float> in(size_t(3) * r * r);
+    preprocess(v, all->spec(), r, in.data());
+    at::Tensor p = at::softmax(all->impl().ready(l)->forward(at::from_blob(in.data(), {1, 3, r, r}))[0], 0);
+    auto [vals, ids] = at::topk(p, 3);
+    for (int i = 0; i < 3; ++i) {
+      ck_assert_int_eq(a.top_ids[size_t(i)], ids[i].item<int64_t>());
+      ck_assert_float_eq_tol(a.top_scores[size_t(i)], vals[i].item<float>(), 1e-6);
+    }
+    // Only the first frame in a thread warms the levels, outside its own time.
+    ck_assert(l == 0 ? a.warm_ms > 0 : a.warm_ms == 0);
   }
+  std::thread([&] { ck_assert_double_gt(ra.classify(v, 3).warm_ms, 0); }).join();
 }
 END_TEST
 
