@@ -89,6 +89,8 @@ START_TEST(test_dynamic_equals_materialised) {
     ck_assert(fastest.kernels() == CpuKernels::Own || fastest.kernels() == CpuKernels::AtenChannelsLast);
     ck_assert_double_lt(rel_diff(fastest.forward(x), dyn), 1e-4);
     ck_assert(Level(net, a, &st, CpuKernels::Fastest).kernels() == CpuKernels::Own);
+    DOFA_ASSERT_ERROR(Level(net, a, &st).forward(at::randn({1, 1, a.r, a.r})), "input has 4 dimensions and 1 channels",
+                      "expected [N, 3, H, W]");
     // Channels-last dynamic forward agrees too.
     o.channels_last = true;
     ck_assert_double_lt(rel_diff(net.forward(x, a, o), dyn), 1e-4);

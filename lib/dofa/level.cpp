@@ -226,7 +226,8 @@ Level::ScratchSize Level::scratch_size(int h, int w) const {
 }
 
 at::Tensor Level::forward_own(const at::Tensor& input, const Lap& lap) const {
-  const at::Tensor in = input.to(at::kFloat).contiguous();
+  const at::Tensor in =
+      input.scalar_type() == at::kFloat && input.is_contiguous() ? input : input.to(at::kFloat).contiguous();
   if (in.dim() != 4 || in.size(1) != in_channels_)
     throw Error("level " + arch_.to_text() + ": input has " + std::to_string(in.dim()) + " dimensions and " +
                 std::to_string(in.dim() > 1 ? in.size(1) : 0) + " channels, expected [N, " +

@@ -19,12 +19,6 @@ Materialize parse_materialize(const std::string& s) {
   throw Error("materialize '" + s + "': expected all, lazy or none");
 }
 
-CpuKernels parse_cpu_kernels(const std::string& s) {
-  for (CpuKernels k : {CpuKernels::Fastest, CpuKernels::Own, CpuKernels::AtenChannelsLast, CpuKernels::AtenNchw})
-    if (s == cpu_kernels_name(k)) return k;
-  throw Error("kernels '" + s + "': expected fastest, own, aten-cl or aten-nchw");
-}
-
 const char* cpu_kernels_name(CpuKernels k) {
   switch (k) {
     case CpuKernels::Fastest: return "fastest";

@@ -30,8 +30,7 @@ enum class CpuKernels {
   AtenChannelsLast,  // ATen ops on channels-last maps (oneDNN depthwise, BLAS pointwise)
   AtenNchw,          // ATen ops on NCHW maps: the plain reference
 };
-CpuKernels parse_cpu_kernels(const std::string& s);  // "fastest" | "own" | "aten-cl" | "aten-nchw"
-const char* cpu_kernels_name(CpuKernels k);
+const char* cpu_kernels_name(CpuKernels k);  // "fastest" | "own" | "aten-cl" | "aten-nchw"
 
 struct ModelOptions {
   std::string spec;         // built-in model name or spec path
