@@ -4,6 +4,7 @@
 
 #include "error.h"
 #include "level.h"
+#include "nhwc_kernels.h"
 #include "profile.h"
 #include "supernet.h"
 #include "weight_keys.h"
@@ -65,6 +66,61 @@ START_TEST(test_kernel_transform) {
   ck_assert_double_lt((got3 - want3).abs().max().item<double>(), 1e-5);
   // k = 7 is the raw weight, first `mid` channels.
   ck_assert(at::equal(net.active_kernel(b, mid, 7), net.w(k.dw_conv + ".conv.weight").narrow(0, 0, mid)));
+}
+END_TEST
+
+// The own kernels, op by op, against ATen on maps of odd, non-square sizes
+// (where padding and stride edges differ from the square levels).
+START_TEST(test_nhwc_kernels_match_aten) {
+  at::manual_seed(5);
+  auto nhwc_of = [](const at::Tensor& nchw) { return nchw.permute({0, 2, 3, 1}).contiguous(); };
+  auto nchw_of = [](const at::Tensor& nhwc) { return nhwc.permute({0, 3, 1, 2}); };
+  const at::Tensor x = at::randn({2, 12, 9, 7});  // n, c, h, w
+  const at::Tensor xh = nhwc_of(x);
+  const nhwc::Shape in{2, 9, 7, 12};
+  for (int k : {3, 5, 7})
+    for (int stride : {1, 2}) {
+      // Depthwise: wk [k][k][c].
+      at::Tensor w = at::randn({12, 1, k, k}), b = at::randn({12});
+      at::Tensor want = at::relu(at::conv2d(x, w, b, {stride, stride}, {k / 2, k / 2}, {1, 1}, 12));
+      const nhwc::Shape out = nhwc::conv_out(in, k, stride, 12);
+      ck_assert_int_eq(out.h, want.size(2));
+      ck_assert_int_eq(out.w, want.size(3));
+      at::Tensor got = at::empty({2, out.h, out.w, 12});
+      at::Tensor wk = w.reshape({12, k * k}).t().contiguous();
+      nhwc::depthwise(xh.data_ptr<float>(), in, wk.data_ptr<float>(), b.data_ptr<float>(), k, stride, Act::Relu,
+                      got.data_ptr<float>());
+      ck_assert_double_lt(rel_diff(nchw_of(got), want), 1e-5);
+      // Dense, 12 -> 5 channels: wk [k][k][c_in][c_out].
+      w = at::randn({5, 12, k, k}), b = at::randn({5});
+      want = at::hardswish(at::conv2d(x, w, b, {stride, stride}, {k / 2, k / 2}));
+      got = at::empty({2, out.h, out.w, 5});
+      wk = w.permute({2, 3, 1, 0}).contiguous();
+      nhwc::dense(xh.data_ptr<float>(), in, wk.data_ptr<float>(), b.data_ptr<float>(), 5, k, stride, Act::HSwish,
+                  got.data_ptr<float>());
+      ck_assert_double_lt(rel_diff(nchw_of(got), want), 1e-5);
+    }
+  // Pointwise 12 -> 20, linear, mean and squeeze-and-excitation.
+  at::Tensor w = at::randn({20, 12}), b = at::randn({20});
+  at::Tensor got = at::empty({2, 9, 7, 20});
+  const at::Tensor wt = w.t().contiguous();
+  nhwc::pointwise(xh.data_ptr<float>(), in, wt.data_ptr<float>(), b.data_ptr<float>(), 20, Act::HSigmoid,
+                  got.data_ptr<float>());
+  ck_assert_double_lt(rel_diff(got, at::hardsigmoid(at::linear(xh, w, b))), 1e-5);
+  at::Tensor pooled = at::empty({2, 12});
+  nhwc::mean_pixels(xh.data_ptr<float>(), in, pooled.data_ptr<float>());
+  ck_assert_double_lt(rel_diff(pooled, x.mean({2, 3})), 1e-5);
+  at::Tensor lin = at::empty({2, 20});
+  nhwc::linear(pooled.data_ptr<float>(), 2, 12, wt.data_ptr<float>(), nullptr, 20, Act::None, lin.data_ptr<float>());
+  ck_assert_double_lt(rel_diff(lin, at::linear(pooled, w)), 1e-5);
+  const at::Tensor rw = at::randn({4, 12}), rb = at::randn({4}), ew = at::randn({12, 4}), eb = at::randn({12});
+  const at::Tensor gate = at::hardsigmoid(at::linear(at::relu(at::linear(x.mean({2, 3}), rw, rb)), ew, eb));
+  at::Tensor se = xh.clone();
+  std::vector<float> scratch(size_t(2) * (12 + 4 + 12));
+  const at::Tensor rwt = rw.t().contiguous(), ewt = ew.t().contiguous();
+  nhwc::squeeze_excite(se.data_ptr<float>(), in, rwt.data_ptr<float>(), rb.data_ptr<float>(), 4,
+                       ewt.data_ptr<float>(), eb.data_ptr<float>(), scratch.data());
+  ck_assert_double_lt(rel_diff(nchw_of(se), x * gate.view({2, 12, 1, 1})), 1e-5);
 }
 END_TEST
 
@@ -269,6 +325,7 @@ int main() {
   Suite* s = suite_create("supernet");
   TCase* tc = tcase_create("supernet");
   tcase_add_test(tc, test_kernel_transform);
+  tcase_add_test(tc, test_nhwc_kernels_match_aten);
   tcase_add_test(tc, test_dynamic_equals_materialised);
   tcase_add_test(tc, test_grey_channels_last);
   tcase_add_test(tc, test_eval_stats_not_written);
