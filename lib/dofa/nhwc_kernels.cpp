@@ -57,6 +57,16 @@ inline void set_bias(float* __restrict o, const float* __restrict b, int c) {
     std::memset(o, 0, sizeof(float) * size_t(c));
 }
 
+// The taps [first, end) of a k-wide window at output position o (stride,
+// padding k/2) that fall inside a map `size` wide; the others read zero padding.
+struct Taps {
+  int first, end;
+};
+inline Taps inside(int o, int stride, int k, int size) {
+  const int start = o * stride - k / 2;  // the input position of tap 0
+  return {std::max(0, -start), std::min(k, size - start)};
+}
+
 // o += a * w, elementwise over c channels.
 inline void multiply_add(float* __restrict o, const float* __restrict a, const float* __restrict w, int c) {
   for (int i = 0; i < c; ++i) o[i] += a[i] * w[i];
@@ -92,16 +102,15 @@ DOFA_HOT void depthwise(const float* x, const Shape& in, const float* wk, const 
   const int pad = k / 2, c = in.c;
   for (int img = 0; img < in.n; ++img)
     for (int oy = 0; oy < out.h; ++oy) {
-      // Taps that fall outside the map are skipped: zero padding.
-      const int ky0 = std::max(0, pad - oy * stride), ky1 = std::min(k, in.h + pad - oy * stride);
+      const Taps ky = inside(oy, stride, k, in.h);
       for (int ox = 0; ox < out.w; ++ox) {
         float* o = y + ((int64_t(img) * out.h + oy) * out.w + ox) * c;
         set_bias(o, b, c);
-        const int kx0 = std::max(0, pad - ox * stride), kx1 = std::min(k, in.w + pad - ox * stride);
-        for (int ky = ky0; ky < ky1; ++ky) {
-          const float* row = x + ((int64_t(img) * in.h + oy * stride - pad + ky) * in.w) * c;
-          for (int kx = kx0; kx < kx1; ++kx)
-            multiply_add(o, row + int64_t(ox * stride - pad + kx) * c, wk + (ky * k + kx) * c, c);
+        const Taps kx = inside(ox, stride, k, in.w);
+        for (int ty = ky.first; ty < ky.end; ++ty) {
+          const float* row = x + ((int64_t(img) * in.h + oy * stride - pad + ty) * in.w) * c;
+          for (int tx = kx.first; tx < kx.end; ++tx)
+            multiply_add(o, row + int64_t(ox * stride - pad + tx) * c, wk + (ty * k + tx) * c, c);
         }
         activate(o, c, act);
       }
@@ -114,16 +123,16 @@ DOFA_HOT void dense(const float* x, const Shape& in, const float* wk, const floa
   const int pad = k / 2, c_in = in.c;
   for (int img = 0; img < in.n; ++img)
     for (int oy = 0; oy < out.h; ++oy) {
-      const int ky0 = std::max(0, pad - oy * stride), ky1 = std::min(k, in.h + pad - oy * stride);
+      const Taps ky = inside(oy, stride, k, in.h);
       for (int ox = 0; ox < out.w; ++ox) {
         float* o = y + ((int64_t(img) * out.h + oy) * out.w + ox) * c_out;
         set_bias(o, b, c_out);
-        const int kx0 = std::max(0, pad - ox * stride), kx1 = std::min(k, in.w + pad - ox * stride);
-        for (int ky = ky0; ky < ky1; ++ky)
-          for (int kx = kx0; kx < kx1; ++kx) {
+        const Taps kx = inside(ox, stride, k, in.w);
+        for (int ty = ky.first; ty < ky.end; ++ty)
+          for (int tx = kx.first; tx < kx.end; ++tx) {
             const float* px =
-                x + ((int64_t(img) * in.h + oy * stride - pad + ky) * in.w + ox * stride - pad + kx) * c_in;
-            const float* w = wk + int64_t((ky * k + kx) * c_in) * c_out;
+                x + ((int64_t(img) * in.h + oy * stride - pad + ty) * in.w + ox * stride - pad + tx) * c_in;
+            const float* w = wk + int64_t((ty * k + tx) * c_in) * c_out;
             for (int ci = 0; ci < c_in; ++ci) scaled_add(o, px[ci], w + int64_t(ci) * c_out, c_out);
           }
         activate(o, c_out, act);
