@@ -38,6 +38,13 @@ std::vector<RtmLevel> builtin_like_levels() {
   return dofa::make_rtm_levels({85.22, 88.39, 88.54, 88.86, 88.31, 88.88}, {1.14, 1.45, 2.03, 2.47, 2.87, 3.59});
 }
 
+// The built-in model's levels on its own kernels: sub-millisecond frames, well
+// under a busy thread's time slice (luts/fmnist-mbv3-cpu.json, p90 at load).
+std::vector<RtmLevel> builtin_fast_levels() {
+  return dofa::make_rtm_levels({89.39, 90.20, 91.19, 91.24, 91.42, 91.92}, {0.18, 0.35, 0.49, 0.61, 0.66, 1.08});
+}
+
+
 // A dense family (the built-in model's levels on earlier weights, 0.90-1.15 ms),
 // whose one-level steps are too small to judge through a p90's noise
 // (measured_levels.h).
@@ -64,21 +71,46 @@ class Machine {
  public:
   explicit Machine(uint64_t seed) : noise_(seed) {}
   double load = 1;
+  double pre_ms = 1.1;
   double slow_share = 0;
-  // A busy thread on the same CPU: this share of frames is preempted and ends
-  // after about one time slice, whatever the level.
+  // A busy thread on the same CPU, frames of a few milliseconds: this share of
+  // frames is preempted and ends after about one time slice, whatever the level.
   double slice_share = 0, slice_ms = 0;
+  // A busy thread on the same CPU, frames well under its time slice: the
+  // element runs for about burst_ms, then waits about wait_ms while the thread
+  // runs; the frame that spans the end of a burst takes the wait too. A level
+  // whose frames are a tenth of a burst is preempted on about every tenth frame:
+  // levels' p90s split into those that fit between waits and those that do not
+  // (`dofa bench rtm`: 0.2-0.5 ms against 4.6-5.5 ms, bursts and waits of 4-5 ms).
+  double burst_ms = 0, wait_ms = 0;
   FrameCost run(const std::vector<RtmLevel>& levels, int level, double interference = 1) {
-    double pre = noise_.uniform(0.9, 1.3);
+    double pre = pre_ms * noise_.uniform(0.9, 1.3) / 1.1;
     double infer = levels[level].latency_p90_ms * load * interference * noise_.uniform(0.9, 1.3);
     if (slow_share > 0 && noise_.uniform(0, 1) < slow_share) infer *= 1.6;
     if (slice_share > 0 && noise_.uniform(0, 1) < slice_share) infer = slice_ms * noise_.uniform(0.9, 1.1);
+    if (burst_ms > 0) {
+      run_left_ -= pre + infer;
+      if (run_left_ < 0) {
+        infer += wait_ms * noise_.uniform(0.9, 1.1);
+        run_left_ += burst_ms * noise_.uniform(0.8, 1.2);
+      }
+    }
     return {level, pre, infer};
   }
 
  private:
   Noise noise_;
+  double run_left_ = 0;
 };
+
+// A busy thread's bursts and waits (Machine), with a pre of 0.05 ms.
+Machine time_sliced(uint64_t seed) {
+  Machine m(seed);
+  m.pre_ms = 0.05;
+  m.burst_ms = 5;
+  m.wait_ms = 4;
+  return m;
+}
 
 // p90 of pre + infer at a fixed level, measured like the benchmark's oracle.
 double oracle_p90(const std::vector<RtmLevel>& levels, int level, double load, double interference = 1,
@@ -86,6 +118,9 @@ double oracle_p90(const std::vector<RtmLevel>& levels, int level, double load, d
   Machine m(12345);
   m.slice_share = like.slice_share;
   m.slice_ms = like.slice_ms;
+  m.burst_ms = like.burst_ms;
+  m.wait_ms = like.wait_ms;
+  m.pre_ms = like.pre_ms;
   m.load = load;
   dofa::LatencyWindow w(4000);
   for (int i = 0; i < 4000; ++i) {
@@ -382,6 +417,31 @@ START_TEST(lut_stability_under_a_time_slice_load) {
         ck_assert_msg(e.changes <= 15, "T %.2f seed %d: %d changes in 1500 frames, closest %lld apart", t,
                       static_cast<int>(seed), e.changes, e.min_gap);
       }
+    }
+  }
+}
+END_TEST
+
+// The same with frames well under the thread's time slice (Machine::burst_ms):
+// the fast levels' p90 fits between waits, the slow ones' does not; with the
+// target within 5 % of a slow level's p90, and at the margin from it, at most
+// one change per 100 frames, as `dofa bench rtm` counts them (from frame 100).
+START_TEST(lut_stability_under_short_time_slices) {
+  const std::vector<RtmLevel> levels = builtin_fast_levels();
+  const std::vector<double> loaded = oracle_p90s(levels, time_sliced(0));
+  ck_assert_msg(loaded[1] < 1 && loaded[3] > 4, "oracle p90s %.2f / %.2f: not split by the waits", loaded[1],
+                loaded[3]);
+  for (double t : {loaded[3] * 1.03, loaded[3] / (1 - Rtm::kMargin)}) {
+    for (uint64_t seed = 61; seed <= 70; ++seed) {
+      Machine m = time_sliced(seed);
+      Element e(levels, with_target(t));
+      e.run(m, 100);
+      e.reset_counts();
+      e.run(m, 450);
+      const int short_run = e.changes;
+      e.run(m, 2550);
+      ck_assert_msg(short_run <= 4 && e.changes <= 30, "T %.2f seed %d: %d changes in 450 frames, %d in 3000", t,
+                    static_cast<int>(seed), short_run, e.changes);
     }
   }
 }
@@ -1025,6 +1085,7 @@ Suite* rtm_suite() {
   tcase_add_test(t, slow_tail_retries_back_off);
   tcase_add_test(t, lut_under_a_time_slice_load);
   tcase_add_test(t, lut_stability_under_a_time_slice_load);
+  tcase_add_test(t, lut_stability_under_short_time_slices);
   tcase_add_test(t, lut_under_a_time_slice_load_from_the_start);
   tcase_add_test(t, reactive_load_step);
   tcase_add_test(t, reactive_decides_once_per_window);

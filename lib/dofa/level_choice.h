@@ -16,16 +16,16 @@ constexpr double kNoLimit = std::numeric_limits<double>::infinity();
 // One frame's time on a level: pre_p90 + s * L_i,p90, where s is the window
 // p90 of infer_ms / L (DESIGN.md §5). With no samples: pre 0, s 1.
 // Where load does not scale with the level (measured_levels.h), the time that
-// depends on the level goes as L^e, e < 1, from the level it was measured on:
+// depends on the level goes as L^e, e != 1, from the level it was measured on:
 // pre + s * L_ref * (L_i / L_ref)^e.
 struct FramePrediction {
   double pre_ms = 0;
   double slowdown = 1;
   double elasticity = 1;
-  double reference_ms = 0;  // L_ref, the latency figure of the level measured; used when elasticity < 1
+  double reference_ms = 0;  // L_ref, the latency figure of the level measured; used when elasticity != 1
   double ms(const RtmLevel& level) const { return pre_ms + infer_ms(level); }
   double infer_ms(const RtmLevel& level) const {
-    if (elasticity >= 1 || reference_ms <= 0) return slowdown * level.latency_p90_ms;
+    if (elasticity == 1 || reference_ms <= 0) return slowdown * level.latency_p90_ms;
     return slowdown * reference_ms * std::pow(level.latency_p90_ms / reference_ms, elasticity);
   }
 };

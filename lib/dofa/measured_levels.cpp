@@ -28,9 +28,9 @@ void MeasuredLevels::push(int level, double total_ms, long long frame) {
   if (level == judged_level_ && w.size() == w.capacity()) {
     const double to = w.percentile(0.9) - pre_ms_, from = from_p90_ - pre_ms_;
     const double e = to > 0 && from > 0 ? std::log(to / from) / std::log(latency_ms_[static_cast<size_t>(level)] / from_latency_ms_) : 0;
-    if (e < kMinElasticity) prediction_fails_ = true;
-    else if (e > kHoldsElasticity) prediction_fails_ = false;
-    elasticity_ = std::clamp(e, 0.0, 1.0);
+    if (e < kMinElasticity || e > kMaxElasticity) prediction_fails_ = true;
+    else if (e >= kHoldsElasticity && e <= 1 / kHoldsElasticity) prediction_fails_ = false;
+    elasticity_ = std::clamp(e, 0.0, kMaxElasticity);
     judged_level_ = -1;
   }
 }
@@ -45,9 +45,11 @@ void MeasuredLevels::entered(int level, int from, double pre_ms, int min_samples
   // that level still, so that the run is judged once it spans kMinLogStep.
   const bool known = from_latency_ms_ > 0 && now - from_frame_ <= kMemoryFrames;
   const bool open = (reference_open_ || judged_level_ == from) && known;
-  // With no other reference (load from the first frame), the few frames that
-  // made the move, for a run of moves spanning kMinLogStepFewFrames.
-  if ((f.size() >= min_samples || (f.size() > 0 && !known)) && !open) {
+  // Where the reference is `from` itself, its newer frames replace it. With no
+  // other reference (load from the first frame), the few frames that made the
+  // move, for a run of moves spanning kMinLogStepFewFrames.
+  const bool is_reference = latency_ms_[static_cast<size_t>(from)] == from_latency_ms_;
+  if ((f.size() >= min_samples && (!open || is_reference)) || (f.size() > 0 && !known)) {
     weak_ = f.size() < min_samples;
     from_p90_ = f.percentile(0.9);
     from_latency_ms_ = latency_ms_[static_cast<size_t>(from)];

@@ -11,8 +11,8 @@
 // case holds: once the level moved to has a full window of frames, the
 // elasticity of the time that depends on the level, e = d log(p90 - pre) /
 // d log(L), is 1 where s * L holds and near 0 where the wait dominates. From a
-// move with e below kMinElasticity until one with e above kHoldsElasticity
-// (3 % noise on a p90 moves e by about 0.2), the lut policy judges levels by
+// move with e below kMinElasticity (or above kMaxElasticity) until one with e
+// near 1 (3 % noise on a p90 moves e by about 0.2), the lut policy judges levels by
 // what was measured on them and tries the ones it has not measured lately; a
 // level not measured lately is expected at pre + (p90_c - pre) * (L_i / L_c)^e
 // from the current level c (rtm.h).
@@ -28,7 +28,13 @@ class MeasuredLevels {
  public:
   // A level's figures older than this many frames describe another load.
   static constexpr int kMemoryFrames = 300;
+  // s * L holds for e near 1. Below kMinElasticity the wait dominates; above
+  // kMaxElasticity the slower level's frames were preempted where the faster
+  // one's fitted between the waits (frames well under a time slice: the p90
+  // steps from L to L + the wait as L grows). It holds again within
+  // [kHoldsElasticity, 1 / kHoldsElasticity].
   static constexpr double kMinElasticity = 0.5;
+  static constexpr double kMaxElasticity = 1 / kMinElasticity;
   static constexpr double kHoldsElasticity = 0.8;
   // Levels closer than this in log L (16 %) say too little through 3 % noise in a p90.
   static constexpr double kMinLogStep = 0.15;
@@ -60,7 +66,7 @@ class MeasuredLevels {
   bool prediction_fails() const { return prediction_fails_; }
   // `level`'s full window will judge the last move.
   bool judging(int level) const { return judged_level_ == level; }
-  double elasticity() const { return elasticity_; }  // the last judged e, within 0..1
+  double elasticity() const { return elasticity_; }  // the last judged e, within 0..kMaxElasticity
 
  private:
   std::vector<LatencyWindow> own_;

@@ -299,6 +299,16 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
     const bool misses = by_measure ? st.measured.count_above(current, target > 0 ? target : kNoLimit) > allowed_above
                                    : p.ms(levels[current]) > budget;
     int best = most_accurate_fitting(levels, ms, budget, cap);
+    if (by_measure && misses) {
+      // Down to a level whose own recent frames met T (the rule it stayed by), where one has
+      // them: L^e from one level misses the step of a time-sliced CPU (frames that fit between
+      // its waits, or not; measured_levels.h), and a failed probe goes straight back.
+      std::vector<double> known = seen;
+      for (double& v : known)
+        if (v < 0) v = kNoLimit;
+      const int fits = most_accurate_fitting(levels, known, target > 0 ? target : kNoLimit, cap);
+      if (fits >= 0) best = fits;
+    }
     if (best < 0) best = 0;  // nothing fits: the fastest (DESIGN.md §5)
     missed = misses && !fresh;
     if (fresh || misses || levels[current].accuracy > cap) {
@@ -319,7 +329,10 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
         up = most_accurate_unmeasured(levels, current, seen, cap);  // nothing known fits better: a probe
       }
       if (up >= 0 && levels[up].accuracy > levels[current].accuracy) {
-        if (++st.up_wanted_frames >= st.up_hold.frames_needed(current, up, settings.window)) {
+        // Judged by measure, a move to a level with no recent frames is blind: it waits longer.
+        const int hold = st.up_hold.frames_needed(current, up, settings.window) *
+                         (by_measure && seen[size_t(up)] < 0 ? kProbeHoldFactor : 1);
+        if (++st.up_wanted_frames >= hold) {
           next = up;
           waited = st.up_wanted_frames;
         }

@@ -27,7 +27,9 @@
 //    window is over T itself (the margin guards predictions), a level not measured lately is expected at
 //    pre + (p90_c - pre) * (L_i / L_c)^e, a jump down must save more than the
 //    dead band, and the most accurate level not measured lately is tried
-//    (paced by up_move_hold.h, like any move up).
+//    (paced by up_move_hold.h, twice as long as other moves up); a level that
+//    misses goes down to the most accurate level whose own recent frames met T,
+//    where one has them, so that a failed probe goes straight back.
 //  - reactive (the paper's, for shared resources): one decision per window of
 //    frames (tumbling: the window starts afresh after each decision): window p90
 //    of pre + infer above T -> one level down; within T with head-room for the
@@ -144,6 +146,11 @@ class Rtm {
   static constexpr int kReactiveUpWindows = 2;
   // lut, judging levels by measure: a level's figure needs this many of its own frames.
   static constexpr int kMinMeasuredFrames = 10;
+  // lut, judging levels by measure: a move up to a level with no recent frames of its
+  // own (a probe) waits this many times the hold of up_move_hold.h. Under a busy
+  // thread the probe mostly fails, and a failed probe is two changes (issue 4,
+  // stability: at most one per 100 frames).
+  static constexpr int kProbeHoldFactor = 2;
 
   // Throws Error on an empty list, a bad value or bad settings.
   Rtm(std::vector<RtmLevel> levels, const RtmSettings& settings = {});
