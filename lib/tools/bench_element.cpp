@@ -228,13 +228,44 @@ double element_fps(const ModelOptions& mo, int level, const Frame& f, int frames
   // One frame in memory laid out as GStreamer does (NV12 / I420: Y then chroma).
   std::vector<uint8_t> bytes(f.data);
   bytes.insert(bytes.end(), f.chroma.begin(), f.chroma.end());
-  auto push = [&](guint64 i) {
-    GstBuffer* b = gst_buffer_new_wrapped_full(GST_MEMORY_FLAG_READONLY, bytes.data(), bytes.size(), 0, bytes.size(),
-                                               nullptr, nullptr);
-    GST_BUFFER_PTS(b) = i * GST_SECOND / 30;
+  // appsrc asks for each buffer from its own streaming thread (need-data), which
+  // then carries it through dofaclassify to the sink: no hand-over between
+  // threads, as the engine's loop has none. The clock runs at the sink, from the
+  // last warm-up frame (pipeline start, negotiation and the first frame's warm-up
+  // of every level are not counted, as the engine's warm-up is not) to the last frame.
+  constexpr guint64 kWarmup = 5;
+  struct Feed {
+    std::vector<uint8_t>* bytes;
+    guint64 pushed = 0, through = 0, total = 0;
+    Clock::time_point t0, t1;
+  } feed{&bytes, 0, 0, kWarmup + guint64(frames), {}, {}};
+  GCallback need_data = G_CALLBACK(+[](GstElement* src, guint, gpointer p) {
+    Feed& fd = *static_cast<Feed*>(p);
+    if (fd.pushed == fd.total) {
+      gst_app_src_end_of_stream(GST_APP_SRC(src));
+      return;
+    }
+    GstBuffer* b = gst_buffer_new_wrapped_full(GST_MEMORY_FLAG_READONLY, fd.bytes->data(), fd.bytes->size(), 0,
+                                               fd.bytes->size(), nullptr, nullptr);
+    GST_BUFFER_PTS(b) = fd.pushed * GST_SECOND / 30;
     GST_BUFFER_DURATION(b) = GST_SECOND / 30;
-    return gst_app_src_push_buffer(GST_APP_SRC(src), b);
-  };
+    ++fd.pushed;
+    gst_app_src_push_buffer(GST_APP_SRC(src), b);
+  });
+  g_signal_connect(src, "need-data", need_data, &feed);
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipe), "sink");
+  GstPad* sink_pad = gst_element_get_static_pad(sink, "sink");
+  gst_pad_add_probe(
+      sink_pad, GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo*, gpointer p) {
+        Feed& fd = *static_cast<Feed*>(p);
+        if (++fd.through == kWarmup) fd.t0 = Clock::now();
+        if (fd.through == fd.total) fd.t1 = Clock::now();
+        return GST_PAD_PROBE_OK;
+      },
+      &feed, nullptr);
+  gst_object_unref(sink_pad);
+  gst_object_unref(sink);
   if (gst_element_set_state(pipe, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
     std::string why = "state change failed";
@@ -253,37 +284,15 @@ double element_fps(const ModelOptions& mo, int level, const Frame& f, int frames
     gst_object_unref(pipe);
     throw Error("bench element: " + why);
   }
-  // Warm-up frames, not timed: the clock starts once they are through, so the
-  // pipeline's start (negotiation, the first frame's warm-up of every level in
-  // the streaming thread) is not counted, as the engine's warm-up is not.
-  std::atomic<int> through{0};
-  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipe), "sink");
-  GstPad* sink_pad = gst_element_get_static_pad(sink, "sink");
-  gst_pad_add_probe(
-      sink_pad, GST_PAD_PROBE_TYPE_BUFFER,
-      [](GstPad*, GstPadProbeInfo*, gpointer n) {
-        static_cast<std::atomic<int>*>(n)->fetch_add(1);
-        return GST_PAD_PROBE_OK;
-      },
-      &through, nullptr);
-  gst_object_unref(sink_pad);
-  gst_object_unref(sink);
-  constexpr int kWarmup = 5;
-  for (guint64 i = 0; i < kWarmup; ++i) push(i);
-  for (int waited_ms = 0; through.load() < kWarmup && waited_ms < 60000; ++waited_ms) g_usleep(1000);
-  const auto t0 = Clock::now();
-  for (guint64 i = kWarmup; i < guint64(frames) + kWarmup; ++i) push(i);
-  gst_app_src_end_of_stream(GST_APP_SRC(src));
   GstMessage* m = gst_bus_timed_pop_filtered(bus, 600 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   const bool eos = m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS;
   if (m) gst_message_unref(m);
   gst_element_set_state(pipe, GST_STATE_NULL);
   gst_object_unref(bus);
   gst_object_unref(src);
   gst_object_unref(pipe);
-  if (!eos) throw Error("bench element: the pipeline did not reach EOS");
-  return frames / secs;
+  if (!eos || feed.through != feed.total) throw Error("bench element: the pipeline did not reach EOS");
+  return frames / std::chrono::duration<double>(feed.t1 - feed.t0).count();
 }
 
 #endif
@@ -336,7 +345,8 @@ int bench_element(const Options& o) {
   mo.spec = o.get("model", kBuiltinModel);
   mo.level_table = o.get("level-table", "");
   mo.device = device;
-  const int level = o.get_int("level", 0), frames_n = o.get_int("frames", 300);
+  const int level = o.get_int("level", 0), frames_n = o.get_int("frames", 200), rounds = o.get_int("rounds", 20);
+  if (frames_n < 1 || rounds < 1) throw Error("--frames and --rounds: expected >= 1");
   try {
     mo.spec = Spec::find(mo.spec);
   } catch (const Error& e) {
@@ -352,8 +362,9 @@ int bench_element(const Options& o) {
     for (const Frame* f : {&frames.back(), &frames.front()}) {  // GRAY8 28x28, NV12 1080p
       Overhead ov;
       ov.input = std::string(format_name(f->format)) + " " + std::to_string(f->width) + "x" + std::to_string(f->height);
-      // Side by side, twice, best of each: the machine is shared.
-      for (int round = 0; round < 2; ++round) {
+      // Side by side, round by round, best of each: the machine is shared, and
+      // noise only ever slows a run.
+      for (int round = 0; round < rounds; ++round) {
         ov.element_fps = std::max(ov.element_fps, element_fps(mo, level, *f, frames_n));
         ov.engine_fps = std::max(ov.engine_fps, engine_fps(mo, level, *f, frames_n));
       }
@@ -390,7 +401,7 @@ int bench_element(const Options& o) {
   w.end_array();
   if (overhead_skipped.empty()) {
     w.key("overhead_ratio").value(overhead_ratio).key("model").value(mo.spec).key("level").value(level);
-    w.key("frames").value(frames_n);
+    w.key("frames").value(frames_n).key("rounds").value(rounds);
   } else {
     w.key("overhead_ratio").null().key("overhead_skipped").value(overhead_skipped);
   }
@@ -416,7 +427,8 @@ int bench_element(const Options& o) {
   if (!overhead_skipped.empty()) {
     text += "overhead: skipped (" + overhead_skipped + ")\n";
   } else {
-    std::snprintf(line, sizeof line, "overhead: level %d, %d frames, best of 2 side by side (fps)\n", level, frames_n);
+    std::snprintf(line, sizeof line, "overhead: level %d, %d frames, best of %d rounds side by side (fps)\n", level,
+                  frames_n, rounds);
     text += line;
     for (const auto& ov : overhead) {
       std::snprintf(line, sizeof line, "  %-16s element %9.1f  engine %9.1f  ratio %.3f\n", ov.input.c_str(),

@@ -283,7 +283,7 @@ int cmd_bench(const std::vector<std::string>& args) {
   Options o(args,
             {"spec", "weights", "threads", "runs", "arch", "levels", "switches", "burst", "hold-frames", "resolution",
              "model", "level-table", "level", "frames", "cpu", "data", "oracle-frames", "target-ms", "window",
-             "device"},
+             "device", "rounds"},
             {"json"});
   const std::string what = o.positional().empty() ? "" : o.positional()[0];
   if (o.help() || what.empty()) {
@@ -308,7 +308,9 @@ int cmd_bench(const std::vector<std::string>& args) {
         "          reference's largest difference and, with --device cuda, the GPU's (upload and kernels,\n"
         "          waited for) and its difference from the CPU in levels of 255; then fps through\n"
         "          dofaclassify at --level (0) against the engine's own loop on the same bytes, 28x28 GRAY8\n"
-        "          and 1080p NV12, --frames (300) each: overhead_ratio (element / engine, the lower).\n"
+        "          and 1080p NV12, --frames (200) each, best of --rounds (20) side by side:\n"
+        "          overhead_ratio (element / engine, the lower). appsrc hands each buffer over from its\n"
+        "          own streaming thread (need-data), as the engine's loop runs in one thread.\n"
         "          --model (default: the built-in model) and --level-table choose the model; --device\n"
         "          cuda runs both on the GPU. The process runs pinned to --cpu (the first online CPU).\n"
         "  Default spec %s, weights random:1, 1 thread.\n",
