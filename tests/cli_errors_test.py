@@ -44,6 +44,7 @@ def main():
               "--input", wrong, "--output", out], ["none.pt"]),
             (["export", "--spec", "ofa-mbv3-w12", "--weights", "random:1", "--arch", "min"], ["--out is required"]),
             (["bench", "element", "--runs", "0"], ["--runs 0"]),
+            (["bench", "element", "--rounds", "0"], ["--rounds 0"]),
             (["bench", "nosuch"], ["unknown benchmark 'nosuch'"]),
             (["bench", "rtm", "--frames", "10"], ["--frames >= 100"]),
             (["bench", "rtm", "--cpu", "99"], ["--cpu 99", "CPU 99"]),

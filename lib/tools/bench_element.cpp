@@ -308,6 +308,9 @@ double median_of(const std::vector<PreprocessResult>& res, const char* format, i
 int bench_element(const Options& o) {
   const int runs = o.get_int("runs", 200);
   if (runs < 1) throw Error("--runs " + std::to_string(runs) + ": expected >= 1");
+  const int frames_n = o.get_int("frames", 200), rounds = o.get_int("rounds", 20);
+  if (frames_n < 1) throw Error("--frames " + std::to_string(frames_n) + ": expected >= 1");
+  if (rounds < 1) throw Error("--rounds " + std::to_string(rounds) + ": expected >= 1");
   const std::string device = device_option(o);
   // Everything on one CPU, the threads GStreamer starts included: unpinned,
   // the element's two threads (appsrc's pusher, the streaming thread) and the
@@ -345,8 +348,7 @@ int bench_element(const Options& o) {
   mo.spec = o.get("model", kBuiltinModel);
   mo.level_table = o.get("level-table", "");
   mo.device = device;
-  const int level = o.get_int("level", 0), frames_n = o.get_int("frames", 200), rounds = o.get_int("rounds", 20);
-  if (frames_n < 1 || rounds < 1) throw Error("--frames and --rounds: expected >= 1");
+  const int level = o.get_int("level", 0);
   try {
     mo.spec = Spec::find(mo.spec);
   } catch (const Error& e) {
