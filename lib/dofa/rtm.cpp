@@ -232,10 +232,12 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
   const double target = st.qos_binds(qos) ? qos : settings.target_ms;
   const double budget = target > 0 ? target * (1 - kMargin) : kNoLimit;
   const double cap = st.accuracy_cap();
-  FramePrediction p = st.prediction();
+  const bool automatic = settings.fixed_level < 0;
+  // A fixed level needs no prediction (a few percentiles per frame, which show on a sub-ms level).
+  FramePrediction p = automatic ? st.prediction() : FramePrediction{};
   // Where a move showed that load does not scale with the level (measured_levels.h),
   // other levels go as L^e from what the current level's own frames measured.
-  const bool by_measure = st.measured.prediction_fails();
+  const bool by_measure = automatic && st.measured.prediction_fails();
   const int min_samples = std::min(settings.window, kMinMeasuredFrames);
   if (by_measure) {
     p.elasticity = st.measured.elasticity();
@@ -250,7 +252,7 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
   bool disturbed = false;  // group: another member moved (measured_levels.h)
   std::string group_round;  // group: the round that changed the level
 
-  if (settings.fixed_level >= 0) {
+  if (!automatic) {
     next = settings.fixed_level;
     st.unreachable = false;
     if (st.group && fresh) st.group->set_level(st.member_id, next, false);
@@ -401,7 +403,6 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
     level_.store(next, std::memory_order_release);
   }
   if (disturbed) st.measured.disturbed(next);
-  const bool automatic = settings.fixed_level < 0;
   d.unreachable = automatic && st.unreachable;
   d.unreachable_started = d.unreachable && !was_unreachable;
   // Latency wins over accuracy-min (DESIGN.md §5): flag it, once per episode.
