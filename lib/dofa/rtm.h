@@ -24,9 +24,11 @@
 //    scale with the level (a busy thread on the same CPU: every level waits out
 //    its time slice; measured_levels.h), levels are judged by their own recent
 //    frames instead: the current one misses when more than a tenth of its
-//    window is over T itself (the margin guards predictions), a level not measured lately is expected at
-//    pre + (p90_c - pre) * (L_i / L_c)^e, a jump down must save more than the
-//    dead band, and the most accurate level not measured lately is tried
+//    window is over T itself (the margin guards predictions), a move up to a
+//    level with recent frames needs their p90 within T * (1 - kUpBand), a level
+//    not measured lately is expected at pre + (p90_c - pre) * (L_i / L_c)^e, a
+//    jump down must save more than the dead band, and the most accurate level
+//    not measured lately is tried
 //    (paced by up_move_hold.h, twice as long as other moves up); a level that
 //    misses goes down to the most accurate level whose own recent frames met T,
 //    where one has them, so that a failed probe goes straight back.

@@ -180,7 +180,9 @@ int bench_rtm(const Options& o) {
     std::fprintf(stderr, "bench rtm: group oracle (%d pairs, 2 rounds)\n", n * n);
     // Two rounds over all pairs, each pair's p90 over the frames of both: with frames well under
     // the busy thread's time slice a pair's p90 is either about one wait or two, and one round of
-    // a pair near the edge shows either.
+    // a pair near the edge shows either. Only frames while both run count: the faster level gets
+    // more frames (by the ratio of the levels' latencies), and what either ran after the other
+    // had finished (with the load alone, one wait where the pair has two) is left out.
     const int pair_frames = std::max(int(kWarmupFrames) + 30, oracle_frames / 2), rounds = 2;
     std::vector<std::vector<double>> pa(n, std::vector<double>(n)), pb = pa;
     {
@@ -189,12 +191,15 @@ int bench_rtm(const Options& o) {
       for (int round = 0; round < rounds; ++round)
         for (int i = 0; i < n; ++i)
           for (int j = 0; j < n; ++j) {
-            StreamRun run(frames, {{"a", props + " level=" + std::to_string(i), pair_frames, cpu},
-                                   {"b", props + " level=" + std::to_string(j), pair_frames, cpu}});
+            const double slow = std::max(levels.measured_ms[i], levels.measured_ms[j]);
+            auto frames_at = [&](int l) { return int(std::ceil(pair_frames * slow / levels.measured_ms[l])); };
+            StreamRun run(frames, {{"a", props + " level=" + std::to_string(i), frames_at(i), cpu},
+                                   {"b", props + " level=" + std::to_string(j), frames_at(j), cpu}});
             const auto r = run.run();
+            const double both_ran_ms = std::min(r[0].back().t_ms, r[1].back().t_ms);
             for (int k = 0; k < 2; ++k) {
               std::vector<FrameRecord>& to = kept[size_t((i * n + j) * 2 + k)];
-              to.insert(to.end(), r[k].begin() + std::min(r[k].size(), kWarmupFrames), r[k].end());
+              for (size_t f = kWarmupFrames; f < r[k].size() && r[k][f].t_ms <= both_ran_ms; ++f) to.push_back(r[k][f]);
             }
           }
       for (int i = 0; i < n; ++i)
