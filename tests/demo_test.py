@@ -53,15 +53,18 @@ def main():
         if not tight["level"] < loose["level"]:
             sys.exit("the tight target ran level %d, the loose one %d" % (tight["level"], loose["level"]))
         idle, loaded = phase(scen["load"], "dofa", "idle"), phase(scen["load"], "dofa", "loaded")
-        # The first change after the step must be a drop. Under a load that does not scale with the
-        # level the runtime manager may then try higher levels again (measured_levels.h), so the
-        # loaded phase's most common level need not be lower.
-        idle_level, dropped_to = idle["level"], loaded["level_after_change"]
-        if not (0 <= loaded["frames_to_level_change"] <= 30 and 0 <= dropped_to < idle_level):
-            sys.exit("after the load step: level %d -> %d, changed after %d frames (expected a drop within 30)"
-                     % (idle_level, dropped_to, loaded["frames_to_level_change"]))
-        print("target: level %d loose, %d tight; load: level %d -> %d within %d frames"
-              % (loose["level"], tight["level"], idle_level, dropped_to, loaded["frames_to_level_change"]))
+        # The level must drop soon after the step. The first change may be a move up that the idle
+        # phase had already earned (its hold ending just then); under a load that does not scale
+        # with the level the runtime manager may later try higher levels again (measured_levels.h),
+        # so the loaded phase's most common level need not be lower.
+        drop = loaded["frames_to_level_drop"]
+        if not 0 <= drop <= 30:
+            sys.exit("after the load step: level %d, first change after %d frames to %d, drop after %d frames "
+                     "(expected a drop within 30)" % (idle["level"], loaded["frames_to_level_change"],
+                                                      loaded["level_after_change"], drop))
+        print("target: level %d loose, %d tight; load: level %d, first change to %d after %d frames, drop after %d"
+              % (loose["level"], tight["level"], idle["level"], loaded["level_after_change"],
+                 loaded["frames_to_level_change"], drop))
 
         # A fixed level through the pipeline equals dofa eval on the same images.
         level, n = 2, 1000

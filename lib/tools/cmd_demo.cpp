@@ -241,6 +241,9 @@ std::string summarise(const Scenario& s, JsonWriter& w, const std::string& png) 
         w.key("frames_to_level_change").value(change).key("frames_back_under_target").value(back);
         // The level the step's first change went to (-1: none), the direction of the reaction.
         w.key("level_after_change").value(change >= 0 ? r[size_t(ph.from + change)].level : -1);
+        // Frames until the level first went below the one the step found (-1: never), which a
+        // move up the idle phase had already earned may precede.
+        w.key("frames_to_level_drop").value(frames_to_level_drop(r, size_t(ph.from)));
       }
       w.end_object();
       char line[300];

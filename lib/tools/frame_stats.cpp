@@ -57,6 +57,13 @@ int frames_to_level_change(const std::vector<FrameRecord>& frames, size_t step) 
   return -1;
 }
 
+int frames_to_level_drop(const std::vector<FrameRecord>& frames, size_t step) {
+  if (step == 0 || step > frames.size()) return -1;
+  for (size_t i = step; i < frames.size(); ++i)
+    if (frames[i].level < frames[step - 1].level) return int(i - step);
+  return -1;
+}
+
 size_t first_frame_at(const std::vector<FrameRecord>& frames, double t_ms) {
   size_t i = 0;
   while (i < frames.size() && frames[i].t_ms < t_ms) ++i;

@@ -32,6 +32,8 @@ double top1(const FrameSpan& s);        // percent of classified (not stale) fra
 int reaction_frames(const std::vector<FrameRecord>& frames, size_t step, size_t span = 30);
 // Frames after `step` until the level first differs from the one before the step; -1 if never.
 int frames_to_level_change(const std::vector<FrameRecord>& frames, size_t step);
+// Frames after `step` until a frame ran below the level of the frame before it; -1 if none did.
+int frames_to_level_drop(const std::vector<FrameRecord>& frames, size_t step);
 // The first frame that left the element at or after t_ms (frames.size() if none):
 // where a step timed by another chain falls in this one.
 size_t first_frame_at(const std::vector<FrameRecord>& frames, double t_ms);
