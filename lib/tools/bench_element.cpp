@@ -191,6 +191,8 @@ struct Overhead {
   std::string input;  // e.g. "GRAY8 28x28"
   double element_fps = 0, engine_fps = 0;
   double ratio() const { return engine_fps > 0 ? element_fps / engine_fps : 0; }
+  // What the element and the pipeline add to a frame, whatever the level.
+  double added_us() const { return element_fps > 0 && engine_fps > 0 ? 1e6 / element_fps - 1e6 / engine_fps : 0; }
 };
 
 #if DOFA_HAVE_GSTREAMER
@@ -398,7 +400,8 @@ int bench_element(const Options& o) {
   w.key("overhead").begin_array();
   for (const auto& ov : overhead) {
     w.begin_object().key("input").value(ov.input).key("element_fps").value(ov.element_fps);
-    w.key("engine_fps").value(ov.engine_fps).key("ratio").value(ov.ratio()).end_object();
+    w.key("engine_fps").value(ov.engine_fps).key("ratio").value(ov.ratio()).key("added_us_per_frame").value(ov.added_us());
+    w.end_object();
   }
   w.end_array();
   if (overhead_skipped.empty()) {
@@ -433,8 +436,8 @@ int bench_element(const Options& o) {
                   frames_n, rounds);
     text += line;
     for (const auto& ov : overhead) {
-      std::snprintf(line, sizeof line, "  %-16s element %9.1f  engine %9.1f  ratio %.3f\n", ov.input.c_str(),
-                    ov.element_fps, ov.engine_fps, ov.ratio());
+      std::snprintf(line, sizeof line, "  %-16s element %9.1f  engine %9.1f  ratio %.3f  (%+.1f us a frame)\n",
+                    ov.input.c_str(), ov.element_fps, ov.engine_fps, ov.ratio(), ov.added_us());
       text += line;
     }
     std::snprintf(line, sizeof line, "  overhead_ratio %.3f\n", overhead_ratio);
