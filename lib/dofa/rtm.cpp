@@ -325,11 +325,10 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
       // A level's own recent frames are what its window will show: as for staying on a
       // level, they are held against T itself (the margin guards predictions), banded.
       std::vector<double> banded = ms;
-      for (int i = 0; i < n; ++i)
+      for (int i = 0; i < n; ++i) {
         banded[size_t(i)] /= 1 - kUpBand;
-      if (target > 0)
-        for (int i = 0; i < n; ++i)
-          if (seen[size_t(i)] >= 0) banded[size_t(i)] *= 1 - kMargin;
+        if (seen[size_t(i)] >= 0 && target > 0) banded[size_t(i)] *= 1 - kMargin;  // against T, not the budget
+      }
       int up = most_accurate_fitting(levels, banded, budget, cap);
       if (by_measure && (up < 0 || levels[up].accuracy <= levels[current].accuracy)) {
         up = most_accurate_unmeasured(levels, current, seen, cap);  // nothing known fits better: a probe

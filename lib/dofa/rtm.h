@@ -28,10 +28,10 @@
 //    level with recent frames needs their p90 within T * (1 - kUpBand), a level
 //    not measured lately is expected at pre + (p90_c - pre) * (L_i / L_c)^e, a
 //    jump down must save more than the dead band, and the most accurate level
-//    not measured lately is tried
-//    (paced by up_move_hold.h, twice as long as other moves up); a level that
-//    misses goes down to the most accurate level whose own recent frames met T,
-//    where one has them, so that a failed probe goes straight back.
+//    not measured lately is tried (paced by up_move_hold.h, twice as long as
+//    other moves up); a level that misses goes down to the most accurate level
+//    whose own recent frames met T, where one has them, so that a failed probe
+//    goes straight back.
 //  - reactive (the paper's, for shared resources): one decision per window of
 //    frames (tumbling: the window starts afresh after each decision): window p90
 //    of pre + infer above T -> one level down; within T with head-room for the
