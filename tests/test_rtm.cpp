@@ -44,7 +44,6 @@ std::vector<RtmLevel> builtin_fast_levels() {
   return dofa::make_rtm_levels({89.39, 90.20, 91.19, 91.24, 91.42, 91.92}, {0.18, 0.35, 0.49, 0.61, 0.66, 1.08});
 }
 
-
 // A dense family (the built-in model's levels on earlier weights, 0.90-1.15 ms),
 // whose one-level steps are too small to judge through a p90's noise
 // (measured_levels.h).

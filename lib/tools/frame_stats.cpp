@@ -50,18 +50,25 @@ int reaction_frames(const std::vector<FrameRecord>& frames, size_t step, size_t 
   return -1;
 }
 
-int frames_to_level_change(const std::vector<FrameRecord>& frames, size_t step) {
+namespace {
+
+// Frames after `step` until `moved(level, level before the step)` holds; -1 if never.
+template <class Moved>
+int frames_until(const std::vector<FrameRecord>& frames, size_t step, Moved moved) {
   if (step == 0 || step > frames.size()) return -1;
   for (size_t i = step; i < frames.size(); ++i)
-    if (frames[i].level != frames[step - 1].level) return int(i - step);
+    if (moved(frames[i].level, frames[step - 1].level)) return int(i - step);
   return -1;
 }
 
+}  // namespace
+
+int frames_to_level_change(const std::vector<FrameRecord>& frames, size_t step) {
+  return frames_until(frames, step, [](int level, int before) { return level != before; });
+}
+
 int frames_to_level_drop(const std::vector<FrameRecord>& frames, size_t step) {
-  if (step == 0 || step > frames.size()) return -1;
-  for (size_t i = step; i < frames.size(); ++i)
-    if (frames[i].level < frames[step - 1].level) return int(i - step);
-  return -1;
+  return frames_until(frames, step, [](int level, int before) { return level < before; });
 }
 
 size_t first_frame_at(const std::vector<FrameRecord>& frames, double t_ms) {
