@@ -4,9 +4,9 @@
 //               224x224 RGB input, one thread; the per-pixel reference's
 //               difference; with --device cuda the GPU kernels too
 //   overhead    frames per second through dofaclassify at a fixed level against
-//               the engine's own loop (preprocess + classify) on the same frame
-//               bytes, model, level and device: overhead_ratio = element fps /
-//               engine fps (builds with GStreamer)
+//               the engine's own preprocess + classify on the same frame bytes,
+//               model, level and device, frame by frame in one thread:
+//               overhead_ratio = element fps / engine fps (builds with GStreamer)
 #include <glib.h>
 
 #include "dofa_config.h"
@@ -58,11 +58,12 @@ const char* const kGreySpec = R"({
   "weights": null
 })";
 
-// One frame in one format, with the buffers its view points into.
+// One frame in one format, laid out as GStreamer does (NV12: Y then UV; I420: Y, U, V),
+// with the view into it: the engine and the element read the very same bytes.
 struct Frame {
   PixelFormat format;
   int width, height;
-  std::vector<uint8_t> data, chroma;  // chroma: NV12's UV, I420's U then V
+  std::vector<uint8_t> data;
   ImageView view;
 };
 
@@ -90,13 +91,13 @@ std::vector<uint8_t> scene_rgb(int w, int h) {
 // The scene in one format (even sizes). YUV: BT.601 limited range, chroma of
 // each 2x2 block's top-left pixel; grey: OpenCV's RGB -> grey weights.
 Frame make_frame(PixelFormat f, int w, int h) {
-  Frame fr{f, w, h, {}, {}, {}};
+  Frame fr{f, w, h, {}, {}};
   const std::vector<uint8_t> rgb = scene_rgb(w, h);
   auto px = [&](int x, int y, int k) { return float(rgb[(size_t(y) * w + x) * 3 + k]); };
   const size_t luma = size_t(w) * h, cw = size_t(w) / 2, chroma = cw * (h / 2);
   if (f == PixelFormat::NV12 || f == PixelFormat::I420) {
-    fr.data.resize(luma);
-    fr.chroma.resize(2 * chroma);
+    fr.data.resize(luma + 2 * chroma);
+    uint8_t* uv = fr.data.data() + luma;
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x)
         fr.data[size_t(y) * w + x] = pixel::to_u8(16 + 0.257f * px(x, y, 0) + 0.504f * px(x, y, 1) + 0.098f * px(x, y, 2));
@@ -105,8 +106,8 @@ Frame make_frame(PixelFormat f, int w, int h) {
         const float r = px(2 * x, 2 * y, 0), g = px(2 * x, 2 * y, 1), b = px(2 * x, 2 * y, 2);
         const uint8_t U = pixel::to_u8(128 - 0.148f * r - 0.291f * g + 0.439f * b);
         const uint8_t V = pixel::to_u8(128 + 0.439f * r - 0.368f * g - 0.071f * b);
-        if (f == PixelFormat::NV12) fr.chroma[2 * (y * cw + x)] = U, fr.chroma[2 * (y * cw + x) + 1] = V;
-        else fr.chroma[y * cw + x] = U, fr.chroma[chroma + y * cw + x] = V;  // U then V
+        if (f == PixelFormat::NV12) uv[2 * (y * cw + x)] = U, uv[2 * (y * cw + x) + 1] = V;
+        else uv[y * cw + x] = U, uv[chroma + y * cw + x] = V;  // U then V
       }
   } else {
     const int bpp = bytes_per_pixel(f);
@@ -122,11 +123,11 @@ Frame make_frame(PixelFormat f, int w, int h) {
   }
   fr.view = ImageView{fr.data.data(), w, h, size_t(w) * bytes_per_pixel(f), f};
   if (f == PixelFormat::NV12) {
-    fr.view.planes[0] = fr.chroma.data();
+    fr.view.planes[0] = fr.data.data() + luma;
     fr.view.plane_strides[0] = 2 * cw;
   } else if (f == PixelFormat::I420) {
-    fr.view.planes[0] = fr.chroma.data();
-    fr.view.planes[1] = fr.chroma.data() + chroma;
+    fr.view.planes[0] = fr.data.data() + luma;
+    fr.view.planes[1] = fr.data.data() + luma + chroma;
     fr.view.plane_strides[0] = fr.view.plane_strides[1] = cw;
   }
   return fr;
@@ -198,25 +199,23 @@ struct Overhead {
 // --- overhead ------------------------------------------------------------------
 
 
-// The engine on its own: preprocess + classify of the same bytes, `frames` times.
-double engine_fps(const ModelOptions& mo, int level, const Frame& f, int frames) {
-  Runner runner(Model::get(mo), level);
-  for (int i = 0; i < 5; ++i) runner.classify(f.view, 5);
-  const auto t0 = Clock::now();
-  for (int i = 0; i < frames; ++i) runner.classify(f.view, 5);
-  return frames / std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// The element: appsrc ! dofaclassify ! fakesink, unpaced; each buffer wraps the
-// frame's bytes read-only (no copy), so both sides read the same memory.
-double element_fps(const ModelOptions& mo, int level, const Frame& f, int frames) {
+// The element and the engine frame by frame in one thread: appsrc ! dofaclassify ! fakesink,
+// unpaced, and before each buffer, in appsrc's streaming thread (need-data), the engine's own
+// preprocess + classify of the same bytes. A frame's time through the pipeline runs from the end
+// of the engine's frame to the next need-data (push, the element, the sink and appsrc's loop
+// back), so both sides see the same caches, the same CPU speed at the same moment and the same
+// thread; each buffer wraps the frame's bytes read-only (no copy). The first kWarmup frames of
+// each side are left out (negotiation, and the first frame's warm-up of a level in a thread).
+// Adds each frame's times to `element_ms` and `engine_ms`.
+void interleaved_round(const ModelOptions& mo, int level, const Frame& f, int frames, std::vector<double>& element_ms,
+                       std::vector<double>& engine_ms) {
   const char* fmt = format_name(f.format);
   std::string launch = "appsrc name=src format=time ! video/x-raw,format=" + std::string(fmt) +
                        ",width=" + std::to_string(f.width) + ",height=" + std::to_string(f.height) +
                        ",framerate=30/1 ! dofaclassify model=\"" + mo.spec + "\" device=" + mo.device +
                        " level=" + std::to_string(level) +
                        (mo.level_table.empty() ? "" : " level-table=\"" + mo.level_table + "\"") +
-                       " post-messages=false ! fakesink name=sink sync=false";
+                       " post-messages=false ! fakesink sync=false";
   GError* err = nullptr;
   GstElement* pipe = gst_parse_launch(launch.c_str(), &err);
   if (!pipe) {
@@ -226,47 +225,35 @@ double element_fps(const ModelOptions& mo, int level, const Frame& f, int frames
   }
   GstElement* src = gst_bin_get_by_name(GST_BIN(pipe), "src");
   GstBus* bus = gst_element_get_bus(pipe);
-  // One frame in memory laid out as GStreamer does (NV12 / I420: Y then chroma).
-  std::vector<uint8_t> bytes(f.data);
-  bytes.insert(bytes.end(), f.chroma.begin(), f.chroma.end());
-  // appsrc asks for each buffer from its own streaming thread (need-data), which
-  // then carries it through dofaclassify to the sink: no hand-over between
-  // threads, as the engine's loop has none. The clock runs at the sink, from the
-  // last warm-up frame (pipeline start, negotiation and the first frame's warm-up
-  // of every level are not counted, as the engine's warm-up is not) to the last frame.
-  constexpr guint64 kWarmup = 5;
+  constexpr int kWarmup = 5;
   struct Feed {
-    std::vector<uint8_t>* bytes;
-    guint64 pushed = 0, through = 0, total = 0;
-    Clock::time_point t0, t1;
-  } feed{&bytes, 0, 0, kWarmup + guint64(frames), {}, {}};
+    const Frame* frame;
+    Runner engine;
+    int pushed, total;
+    Clock::time_point engine_done;
+    std::vector<double>*element_ms, *engine_ms;
+  } feed{&f, Runner(Model::get(mo), level), 0, kWarmup + frames, {}, &element_ms, &engine_ms};
   GCallback need_data = G_CALLBACK(+[](GstElement* src, guint, gpointer p) {
     Feed& fd = *static_cast<Feed*>(p);
+    const auto t0 = Clock::now();
+    if (fd.pushed > kWarmup) fd.element_ms->push_back(std::chrono::duration<double, std::milli>(t0 - fd.engine_done).count());
     if (fd.pushed == fd.total) {
       gst_app_src_end_of_stream(GST_APP_SRC(src));
       return;
     }
-    GstBuffer* b = gst_buffer_new_wrapped_full(GST_MEMORY_FLAG_READONLY, fd.bytes->data(), fd.bytes->size(), 0,
-                                               fd.bytes->size(), nullptr, nullptr);
+    fd.engine.classify(fd.frame->view, 5);
+    fd.engine_done = Clock::now();
+    if (fd.pushed >= kWarmup) fd.engine_ms->push_back(std::chrono::duration<double, std::milli>(fd.engine_done - t0).count());
+    const std::vector<uint8_t>& bytes = fd.frame->data;
+    // Read-only memory: the element never writes the frame.
+    GstBuffer* b = gst_buffer_new_wrapped_full(GST_MEMORY_FLAG_READONLY, const_cast<uint8_t*>(bytes.data()),
+                                               bytes.size(), 0, bytes.size(), nullptr, nullptr);
     GST_BUFFER_PTS(b) = fd.pushed * GST_SECOND / 30;
     GST_BUFFER_DURATION(b) = GST_SECOND / 30;
     ++fd.pushed;
     gst_app_src_push_buffer(GST_APP_SRC(src), b);
   });
   g_signal_connect(src, "need-data", need_data, &feed);
-  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipe), "sink");
-  GstPad* sink_pad = gst_element_get_static_pad(sink, "sink");
-  gst_pad_add_probe(
-      sink_pad, GST_PAD_PROBE_TYPE_BUFFER,
-      [](GstPad*, GstPadProbeInfo*, gpointer p) {
-        Feed& fd = *static_cast<Feed*>(p);
-        if (++fd.through == kWarmup) fd.t0 = Clock::now();
-        if (fd.through == fd.total) fd.t1 = Clock::now();
-        return GST_PAD_PROBE_OK;
-      },
-      &feed, nullptr);
-  gst_object_unref(sink_pad);
-  gst_object_unref(sink);
   if (gst_element_set_state(pipe, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
     std::string why = "state change failed";
@@ -292,8 +279,7 @@ double element_fps(const ModelOptions& mo, int level, const Frame& f, int frames
   gst_object_unref(bus);
   gst_object_unref(src);
   gst_object_unref(pipe);
-  if (!eos || feed.through != feed.total) throw Error("bench element: the pipeline did not reach EOS");
-  return frames / std::chrono::duration<double>(feed.t1 - feed.t0).count();
+  if (!eos || feed.pushed != feed.total) throw Error("bench element: the pipeline did not reach EOS");
 }
 
 #endif
@@ -365,12 +351,10 @@ int bench_element(const Options& o) {
     for (const Frame* f : {&frames.back(), &frames.front()}) {  // GRAY8 28x28, NV12 1080p
       Overhead ov;
       ov.input = std::string(format_name(f->format)) + " " + std::to_string(f->width) + "x" + std::to_string(f->height);
-      // Side by side, round by round, best of each: the machine is shared, and
-      // noise only ever slows a run.
-      for (int round = 0; round < rounds; ++round) {
-        ov.element_fps = std::max(ov.element_fps, element_fps(mo, level, *f, frames_n));
-        ov.engine_fps = std::max(ov.engine_fps, engine_fps(mo, level, *f, frames_n));
-      }
+      std::vector<double> element_ms, engine_ms;
+      for (int round = 0; round < rounds; ++round) interleaved_round(mo, level, *f, frames_n, element_ms, engine_ms);
+      ov.element_fps = 1e3 / percentile(element_ms, 50);
+      ov.engine_fps = 1e3 / percentile(engine_ms, 50);
       overhead.push_back(ov);
     }
   }
@@ -431,8 +415,9 @@ int bench_element(const Options& o) {
   if (!overhead_skipped.empty()) {
     text += "overhead: skipped (" + overhead_skipped + ")\n";
   } else {
-    std::snprintf(line, sizeof line, "overhead: level %d, %d frames, best of %d rounds side by side (fps)\n", level,
-                  frames_n, rounds);
+    std::snprintf(line, sizeof line,
+                  "overhead: level %d, %d rounds of %d frames, frame by frame in one thread (fps of the median frame)\n",
+                  level, rounds, frames_n);
     text += line;
     for (const auto& ov : overhead) {
       std::snprintf(line, sizeof line, "  %-16s element %9.1f  engine %9.1f  ratio %.3f  (%+.1f us a frame)\n",

@@ -272,14 +272,15 @@ LevelInfo level_info(const GreyFrames& frames, const std::string& properties, in
 }
 
 std::vector<double> level_p90s(const GreyFrames& frames, const std::string& properties, int cpu, int levels,
-                               int n, bool loaded) {
+                               int n, bool loaded, int rounds) {
   std::unique_ptr<BusyLoad> load;
   if (loaded) load = std::make_unique<BusyLoad>(1, std::vector<int>{cpu});
-  std::vector<double> p90;
-  for (int i = 0; i < levels; ++i) {
-    StreamRun run(frames, {{"dofa", properties + " level=" + std::to_string(i), n, cpu}});
-    p90.push_back(p90_total_ms({run.run()[0], kWarmupFrames}));
-  }
+  std::vector<double> p90(size_t(levels), 0);
+  for (int round = 0; round < rounds; ++round)
+    for (int i = 0; i < levels; ++i) {
+      StreamRun run(frames, {{"dofa", properties + " level=" + std::to_string(i), n, cpu}});
+      p90[size_t(i)] = std::max(p90[size_t(i)], p90_total_ms({run.run()[0], kWarmupFrames}));
+    }
   return p90;
 }
 

@@ -88,9 +88,10 @@ struct LevelInfo {
 // Starts the element with `properties` on 5 frames. Throws Error for fewer than 2 levels.
 LevelInfo level_info(const GreyFrames& frames, const std::string& properties, int cpu);
 // p90 of pre + infer at each fixed level 0..levels-1 over n frames (the
-// first kWarmupFrames left out), under one busy thread on `cpu` when `loaded`.
+// first kWarmupFrames left out), under one busy thread on `cpu` when `loaded`;
+// with several rounds (levels in turn in each) the highest of a level's rounds.
 std::vector<double> level_p90s(const GreyFrames& frames, const std::string& properties, int cpu, int levels, int n,
-                               bool loaded);
+                               bool loaded, int rounds = 1);
 
 // The uninstalled plugin (build tree) unless GST_PLUGIN_PATH says otherwise; gst_init.
 void init_gstreamer();
