@@ -45,6 +45,7 @@ def main():
             (["export", "--spec", "ofa-mbv3-w12", "--weights", "random:1", "--arch", "min"], ["--out is required"]),
             (["bench", "element", "--runs", "0"], ["--runs 0"]),
             (["bench", "element", "--rounds", "0"], ["--rounds 0"]),
+            (["bench", "element", "--runs", "1", "--level", "99"], ["--level 99", "expected 0..5"]),
             (["bench", "nosuch"], ["unknown benchmark 'nosuch'"]),
             (["bench", "rtm", "--frames", "10"], ["--frames >= 100"]),
             (["bench", "rtm", "--cpu", "99"], ["--cpu 99", "CPU 99"]),

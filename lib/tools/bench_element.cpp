@@ -189,7 +189,9 @@ std::vector<PreprocessResult> bench_preprocess(const std::vector<Frame>& frames,
 
 struct Overhead {
   std::string input;  // e.g. "GRAY8 28x28"
+  int level = 0;
   double element_fps = 0, engine_fps = 0;
+  double pipeline_us = 0;  // a buffer through appsrc ! identity ! fakesink: what GStreamer alone costs
   double ratio() const { return engine_fps > 0 ? element_fps / engine_fps : 0; }
   // What the element and the pipeline add to a frame, whatever the level.
   double added_us() const { return element_fps > 0 && engine_fps > 0 ? 1e6 / element_fps - 1e6 / engine_fps : 0; }
@@ -199,23 +201,20 @@ struct Overhead {
 // --- overhead ------------------------------------------------------------------
 
 
-// The element and the engine frame by frame in one thread: appsrc ! dofaclassify ! fakesink,
-// unpaced, and before each buffer, in appsrc's streaming thread (need-data), the engine's own
-// preprocess + classify of the same bytes. A frame's time through the pipeline runs from the end
-// of the engine's frame to the next need-data (push, the element, the sink and appsrc's loop
-// back), so both sides see the same caches, the same CPU speed at the same moment and the same
-// thread; each buffer wraps the frame's bytes read-only (no copy). The first kWarmup frames of
-// each side are left out (negotiation, and the first frame's warm-up of a level in a thread).
-// Adds each frame's times to `element_ms` and `engine_ms`.
-void interleaved_round(const ModelOptions& mo, int level, const Frame& f, int frames, std::vector<double>& element_ms,
-                       std::vector<double>& engine_ms) {
-  const char* fmt = format_name(f.format);
-  std::string launch = "appsrc name=src format=time ! video/x-raw,format=" + std::string(fmt) +
-                       ",width=" + std::to_string(f.width) + ",height=" + std::to_string(f.height) +
-                       ",framerate=30/1 ! dofaclassify model=\"" + mo.spec + "\" device=" + mo.device +
-                       " level=" + std::to_string(level) +
-                       (mo.level_table.empty() ? "" : " level-table=\"" + mo.level_table + "\"") +
-                       " post-messages=false ! fakesink sync=false";
+// The element and the engine in one thread, in turns of kTurn frames: appsrc ! dofaclassify !
+// fakesink, unpaced, and in appsrc's streaming thread (need-data) before every kTurn-th buffer
+// kTurn frames of the engine's own preprocess + classify of the same bytes. Each side runs its
+// frames back to back, as in a loop of its own, and both see the VM's speed of the same moment
+// and the same thread; each buffer wraps the frame's bytes read-only (no copy). A buffer's time
+// runs from its need-data to the next (push, the element, the sink and appsrc's loop back). The
+// first kTurnWarmup frames of each turn (caches the other side just used) and the whole first
+// turn (negotiation, the first frame of a level in a thread) are left out. `element` is the
+// launch text between appsrc and fakesink. Adds each frame's times to `element_ms` and `engine_ms`.
+void interleaved_round(const ModelOptions& mo, int level, const Frame& f, int frames, const std::string& element,
+                       std::vector<double>& element_ms, std::vector<double>& engine_ms) {
+  const std::string launch = "appsrc name=src format=time ! video/x-raw,format=" + std::string(format_name(f.format)) +
+                             ",width=" + std::to_string(f.width) + ",height=" + std::to_string(f.height) +
+                             ",framerate=30/1 ! " + element + " ! fakesink sync=false";
   GError* err = nullptr;
   GstElement* pipe = gst_parse_launch(launch.c_str(), &err);
   if (!pipe) {
@@ -225,25 +224,32 @@ void interleaved_round(const ModelOptions& mo, int level, const Frame& f, int fr
   }
   GstElement* src = gst_bin_get_by_name(GST_BIN(pipe), "src");
   GstBus* bus = gst_element_get_bus(pipe);
-  constexpr int kWarmup = 5;
+  constexpr int kTurn = 20, kTurnWarmup = 2;
   struct Feed {
     const Frame* frame;
     Runner engine;
     int pushed, total;
-    Clock::time_point engine_done;
+    Clock::time_point pushing;  // when the last buffer's need-data began
     std::vector<double>*element_ms, *engine_ms;
-  } feed{&f, Runner(Model::get(mo), level), 0, kWarmup + frames, {}, &element_ms, &engine_ms};
-  GCallback need_data = G_CALLBACK(+[](GstElement* src, guint, gpointer p) {
+  } feed{&f, Runner(Model::get(mo), level), 0, kTurn * (1 + (frames + kTurn - 1) / kTurn), {}, &element_ms, &engine_ms};
+  void (*need_data)(GstElement*, guint, gpointer) = [](GstElement* src, guint, gpointer p) {
     Feed& fd = *static_cast<Feed*>(p);
-    const auto t0 = Clock::now();
-    if (fd.pushed > kWarmup) fd.element_ms->push_back(std::chrono::duration<double, std::milli>(t0 - fd.engine_done).count());
+    auto ms = [](Clock::time_point from, Clock::time_point to) { return std::chrono::duration<double, std::milli>(to - from).count(); };
+    auto counts = [](int i) { return i >= kTurn && i % kTurn >= kTurnWarmup; };
+    auto now = Clock::now();
+    if (fd.pushed > 0 && counts(fd.pushed - 1)) fd.element_ms->push_back(ms(fd.pushing, now));
     if (fd.pushed == fd.total) {
       gst_app_src_end_of_stream(GST_APP_SRC(src));
       return;
     }
-    fd.engine.classify(fd.frame->view, 5);
-    fd.engine_done = Clock::now();
-    if (fd.pushed >= kWarmup) fd.engine_ms->push_back(std::chrono::duration<double, std::milli>(fd.engine_done - t0).count());
+    if (fd.pushed % kTurn == 0)
+      for (int i = fd.pushed; i < fd.pushed + kTurn; ++i) {
+        fd.engine.classify(fd.frame->view, 5);
+        const auto done = Clock::now();
+        if (counts(i)) fd.engine_ms->push_back(ms(now, done));
+        now = done;
+      }
+    fd.pushing = now;
     const std::vector<uint8_t>& bytes = fd.frame->data;
     // Read-only memory: the element never writes the frame.
     GstBuffer* b = gst_buffer_new_wrapped_full(GST_MEMORY_FLAG_READONLY, const_cast<uint8_t*>(bytes.data()),
@@ -252,8 +258,8 @@ void interleaved_round(const ModelOptions& mo, int level, const Frame& f, int fr
     GST_BUFFER_DURATION(b) = GST_SECOND / 30;
     ++fd.pushed;
     gst_app_src_push_buffer(GST_APP_SRC(src), b);
-  });
-  g_signal_connect(src, "need-data", need_data, &feed);
+  };
+  g_signal_connect(src, "need-data", G_CALLBACK(need_data), &feed);
   if (gst_element_set_state(pipe, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
     std::string why = "state change failed";
@@ -335,7 +341,7 @@ int bench_element(const Options& o) {
   mo.spec = o.get("model", kBuiltinModel);
   mo.level_table = o.get("level-table", "");
   mo.device = device;
-  const int level = o.get_int("level", 0);
+  int level = o.get_int("level", -1);  // -1: the top level (known once the model loads)
   try {
     mo.spec = Spec::find(mo.spec);
   } catch (const Error& e) {
@@ -348,19 +354,40 @@ int bench_element(const Options& o) {
     // The uninstalled plugin, unless GST_PLUGIN_PATH says otherwise.
     g_setenv("GST_PLUGIN_PATH", DOFA_BUILD_DIR "/gst", FALSE);
     gst_init(nullptr, nullptr);
-    for (const Frame* f : {&frames.back(), &frames.front()}) {  // GRAY8 28x28, NV12 1080p
-      Overhead ov;
-      ov.input = std::string(format_name(f->format)) + " " + std::to_string(f->width) + "x" + std::to_string(f->height);
-      std::vector<double> element_ms, engine_ms;
-      for (int round = 0; round < rounds; ++round) interleaved_round(mo, level, *f, frames_n, element_ms, engine_ms);
-      ov.element_fps = 1e3 / percentile(element_ms, 50);
-      ov.engine_fps = 1e3 / percentile(engine_ms, 50);
-      overhead.push_back(ov);
-    }
+    // The level asked for (default the top one, which the element runs with no target) and the
+    // fastest, where the element's and the pipeline's cost per buffer weighs most.
+    const int n = Model::get(mo)->num_levels();
+    if (level < -1 || level >= n)
+      throw Error("--level " + std::to_string(level) + ": expected 0.." + std::to_string(n - 1) + " (or -1: the top)");
+    if (level < 0) level = n - 1;
+    for (int l : level ? std::vector<int>{level, 0} : std::vector<int>{0})
+      for (const Frame* f : {&frames.back(), &frames.front()}) {  // GRAY8 28x28, NV12 1080p
+        Overhead ov;
+        ov.input = std::string(format_name(f->format)) + " " + std::to_string(f->width) + "x" + std::to_string(f->height);
+        ov.level = l;
+        const std::string element = "dofaclassify model=\"" + mo.spec + "\" device=" + mo.device + " level=" +
+                                    std::to_string(l) +
+                                    (mo.level_table.empty() ? "" : " level-table=\"" + mo.level_table + "\"") +
+                                    " post-messages=false";
+        std::vector<double> element_ms, engine_ms, pipeline_ms, unused;
+        for (int round = 0; round < rounds; ++round) {
+          interleaved_round(mo, l, *f, frames_n, element, element_ms, engine_ms);
+          interleaved_round(mo, l, *f, frames_n, "identity", pipeline_ms, unused);
+        }
+        ov.element_fps = 1e3 / percentile(element_ms, 50);
+        ov.engine_fps = 1e3 / percentile(engine_ms, 50);
+        ov.pipeline_us = 1e3 * percentile(pipeline_ms, 50);
+        overhead.push_back(ov);
+      }
   }
 #endif
-  double overhead_ratio = 0;
-  for (const auto& ov : overhead) overhead_ratio = overhead_ratio == 0 ? ov.ratio() : std::min(overhead_ratio, ov.ratio());
+  // The lower of the two inputs, at the level asked for and at the fastest.
+  auto lower_ratio = [&overhead](int l) {
+    double r = 0;
+    for (const auto& ov : overhead)
+      if (ov.level == l) r = r == 0 ? ov.ratio() : std::min(r, ov.ratio());
+    return r;
+  };
 
   JsonWriter w;
   w.begin_object().key("bench").value("element").key("runs").value(runs).key("threads").value(1).key("cpu").value(cpu);
@@ -382,13 +409,15 @@ int bench_element(const Options& o) {
   w.key("preprocess_nv12_1080p_to_224_rgb_ms").value(nv12_rgb);
   w.key("overhead").begin_array();
   for (const auto& ov : overhead) {
-    w.begin_object().key("input").value(ov.input).key("element_fps").value(ov.element_fps);
+    w.begin_object().key("input").value(ov.input).key("level").value(ov.level).key("element_fps").value(ov.element_fps);
     w.key("engine_fps").value(ov.engine_fps).key("ratio").value(ov.ratio()).key("added_us_per_frame").value(ov.added_us());
+    w.key("pipeline_us_per_frame").value(ov.pipeline_us);
     w.end_object();
   }
   w.end_array();
   if (overhead_skipped.empty()) {
-    w.key("overhead_ratio").value(overhead_ratio).key("model").value(mo.spec).key("level").value(level);
+    w.key("overhead_ratio").value(lower_ratio(level)).key("overhead_ratio_level0").value(lower_ratio(0));
+    w.key("model").value(mo.spec).key("level").value(level);
     w.key("frames").value(frames_n).key("rounds").value(rounds);
   } else {
     w.key("overhead_ratio").null().key("overhead_skipped").value(overhead_skipped);
@@ -416,15 +445,18 @@ int bench_element(const Options& o) {
     text += "overhead: skipped (" + overhead_skipped + ")\n";
   } else {
     std::snprintf(line, sizeof line,
-                  "overhead: level %d, %d rounds of %d frames, frame by frame in one thread (fps of the median frame)\n",
-                  level, rounds, frames_n);
+                  "overhead: %d rounds of %d frames, frame by frame in one thread (fps of the median frame)\n", rounds,
+                  frames_n);
     text += line;
     for (const auto& ov : overhead) {
-      std::snprintf(line, sizeof line, "  %-16s element %9.1f  engine %9.1f  ratio %.3f  (%+.1f us a frame)\n",
-                    ov.input.c_str(), ov.element_fps, ov.engine_fps, ov.ratio(), ov.added_us());
+      std::snprintf(line, sizeof line,
+                    "  level %d %-16s element %9.1f  engine %9.1f  ratio %.3f  (%+.1f us a frame; appsrc ! identity ! "
+                    "fakesink alone %.1f us)\n",
+                    ov.level, ov.input.c_str(), ov.element_fps, ov.engine_fps, ov.ratio(), ov.added_us(), ov.pipeline_us);
       text += line;
     }
-    std::snprintf(line, sizeof line, "  overhead_ratio %.3f\n", overhead_ratio);
+    std::snprintf(line, sizeof line, "  overhead_ratio %.3f at level %d, %.3f at level 0\n", lower_ratio(level), level,
+                  lower_ratio(0));
     text += line;
   }
   std::fputs((o.flag("json") ? w.str() : text).c_str(), stdout);
