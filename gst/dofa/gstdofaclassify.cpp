@@ -853,15 +853,15 @@ classify_frame (GstDofaClassify * self, GstBuffer * buf)
     GST_ELEMENT_ERROR (self, STREAM, FAILED, (NULL), ("could not map the frame for reading"));
     return GST_FLOW_ERROR;
   }
-  dofa::Classification c;
   try {
-    c = st->runner->classify (image_of (vframe, st->format), s.top_k);
+    // Kept as the result the stale frames of inference-interval carry.
+    st->last = st->runner->classify (image_of (vframe, st->format), s.top_k);
   } catch (...) {
     gst_video_frame_unmap (&vframe);
     throw;
   }
   gst_video_frame_unmap (&vframe);
-  st->last = c;
+  const dofa::Classification &c = st->last;
   st->have_last = true;
   st->classified++;
 

@@ -128,6 +128,8 @@ Classification Runner::infer(const at::Tensor& x, int level, int top_k) {
   const int k = std::max(1, std::min(top_k, n));
   std::partial_sort(order.begin(), order.begin() + k, order.end(),
                     [&p](int a, int b) { return p[size_t(a)] > p[size_t(b)] || (p[size_t(a)] == p[size_t(b)] && a < b); });
+  c.top_ids.reserve(size_t(k));
+  c.top_scores.reserve(size_t(k));
   for (int i = 0; i < k; ++i) {
     c.top_ids.push_back(order[size_t(i)]);
     c.top_scores.push_back(float(p[size_t(order[size_t(i)])] / sum));
