@@ -210,7 +210,7 @@ struct Overhead {
 // first kTurnWarmup frames of each turn (caches the other side just used) and the whole first
 // turn (negotiation, the first frame of a level in a thread) are left out. `element` is the
 // launch text between appsrc and fakesink. Adds each frame's times to `element_ms` and `engine_ms`.
-void interleaved_round(const ModelOptions& mo, int level, const Frame& f, int frames, const std::string& element,
+void run_in_turns(const ModelOptions& mo, int level, const Frame& f, int frames, const std::string& element,
                        std::vector<double>& element_ms, std::vector<double>& engine_ms) {
   const std::string launch = "appsrc name=src format=time ! video/x-raw,format=" + std::string(format_name(f.format)) +
                              ",width=" + std::to_string(f.width) + ",height=" + std::to_string(f.height) +
@@ -234,7 +234,9 @@ void interleaved_round(const ModelOptions& mo, int level, const Frame& f, int fr
   } feed{&f, Runner(Model::get(mo), level), 0, kTurn * (1 + (frames + kTurn - 1) / kTurn), {}, &element_ms, &engine_ms};
   void (*need_data)(GstElement*, guint, gpointer) = [](GstElement* src, guint, gpointer p) {
     Feed& fd = *static_cast<Feed*>(p);
-    auto ms = [](Clock::time_point from, Clock::time_point to) { return std::chrono::duration<double, std::milli>(to - from).count(); };
+    auto ms = [](Clock::time_point from, Clock::time_point to) {
+      return std::chrono::duration<double, std::milli>(to - from).count();
+    };
     auto counts = [](int i) { return i >= kTurn && i % kTurn >= kTurnWarmup; };
     auto now = Clock::now();
     if (fd.pushed > 0 && counts(fd.pushed - 1)) fd.element_ms->push_back(ms(fd.pushing, now));
@@ -371,8 +373,8 @@ int bench_element(const Options& o) {
                                     " post-messages=false";
         std::vector<double> element_ms, engine_ms, pipeline_ms, unused;
         for (int round = 0; round < rounds; ++round) {
-          interleaved_round(mo, l, *f, frames_n, element, element_ms, engine_ms);
-          interleaved_round(mo, l, *f, frames_n, "identity", pipeline_ms, unused);
+          run_in_turns(mo, l, *f, frames_n, element, element_ms, engine_ms);
+          run_in_turns(mo, l, *f, frames_n, "identity", pipeline_ms, unused);
         }
         ov.element_fps = 1e3 / percentile(element_ms, 50);
         ov.engine_fps = 1e3 / percentile(engine_ms, 50);
@@ -445,7 +447,7 @@ int bench_element(const Options& o) {
     text += "overhead: skipped (" + overhead_skipped + ")\n";
   } else {
     std::snprintf(line, sizeof line,
-                  "overhead: %d rounds of %d frames, frame by frame in one thread (fps of the median frame)\n", rounds,
+                  "overhead: %d rounds of %d frames, in turns of 20 in one thread (fps of the median frame)\n", rounds,
                   frames_n);
     text += line;
     for (const auto& ov : overhead) {
