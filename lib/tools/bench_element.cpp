@@ -3,10 +3,11 @@
 //               accepts, 1920x1080 (and 28x28 GRAY8) to a 28x28 grey and a
 //               224x224 RGB input, one thread; the per-pixel reference's
 //               difference; with --device cuda the GPU kernels too
-//   overhead    frames per second through dofaclassify at a fixed level against
-//               the engine's own preprocess + classify on the same frame bytes,
-//               model, level and device, frame by frame in one thread:
-//               overhead_ratio = element fps / engine fps (builds with GStreamer)
+//   overhead    frames per second through dofaclassify at a fixed level (the top
+//               one and 0) against the engine's own preprocess + classify on the
+//               same frame bytes, model, level and device, in turns of 20 frames in
+//               one thread: overhead_ratio = element fps / engine fps (builds with
+//               GStreamer)
 #include <glib.h>
 
 #include "dofa_config.h"
@@ -193,7 +194,8 @@ struct Overhead {
   double element_fps = 0, engine_fps = 0;
   double pipeline_us = 0;  // a buffer through appsrc ! identity ! fakesink: what GStreamer alone costs
   double ratio() const { return engine_fps > 0 ? element_fps / engine_fps : 0; }
-  // What the element and the pipeline add to a frame, whatever the level.
+  // What the element and the pipeline add to a frame at this level (more at a slower level,
+  // whose inference leaves the caches colder for them).
   double added_us() const { return element_fps > 0 && engine_fps > 0 ? 1e6 / element_fps - 1e6 / engine_fps : 0; }
 };
 
