@@ -41,12 +41,6 @@ dofa_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
   return TRUE;
 }
 
-static void
-dofa_meta_free (GstMeta * meta, GstBuffer * buffer)
-{
-  (void) buffer;
-  g_free (((GstDofaClassificationMeta *) meta)->label);
-}
 
 static gboolean
 dofa_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer, GQuark type, gpointer data)
@@ -62,7 +56,7 @@ dofa_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer, GQuar
   if (!dst)
     return FALSE;
   dst->class_id = src->class_id;
-  dst->label = g_strdup (src->label);
+  dst->label = src->label;
   dst->confidence = src->confidence;
   dst->n_top = src->n_top;
   memcpy (dst->top_ids, src->top_ids, sizeof dst->top_ids);
@@ -84,7 +78,7 @@ gst_dofa_classification_meta_get_info (void)
   if (g_once_init_enter (&info)) {
     const GstMetaInfo *i = gst_meta_register (GST_DOFA_CLASSIFICATION_META_API_TYPE,
         "GstDofaClassificationMeta", sizeof (GstDofaClassificationMeta),
-        dofa_meta_init, dofa_meta_free, dofa_meta_transform);
+        dofa_meta_init, NULL, dofa_meta_transform);
     g_once_init_leave (&info, i);
   }
   return info;
@@ -101,8 +95,38 @@ void
 gst_dofa_classification_meta_set_label (GstDofaClassificationMeta * meta, const gchar * label)
 {
   g_return_if_fail (meta != NULL);
-  g_free (meta->label);
-  meta->label = g_strdup (label);
+  meta->label = g_intern_string (label);
+}
+
+/* Field names as quarks, looked up once: every frame sets them all. */
+static struct
+{
+  GQuark classification, class_id, label, label_id, confidence, top_ids, top_scores, level, expected_accuracy,
+      pre_ms, infer_ms, stale, roi_id, model_name;
+} q;
+
+static void
+init_quarks (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done)) {
+    q.classification = g_quark_from_static_string ("classification");
+    q.class_id = g_quark_from_static_string ("class-id");
+    q.label = g_quark_from_static_string ("label");
+    q.label_id = g_quark_from_static_string ("label_id");
+    q.confidence = g_quark_from_static_string ("confidence");
+    q.top_ids = g_quark_from_static_string ("top-ids");
+    q.top_scores = g_quark_from_static_string ("top-scores");
+    q.level = g_quark_from_static_string ("level");
+    q.expected_accuracy = g_quark_from_static_string ("expected-accuracy");
+    q.pre_ms = g_quark_from_static_string ("pre-ms");
+    q.infer_ms = g_quark_from_static_string ("infer-ms");
+    q.stale = g_quark_from_static_string ("stale");
+    q.roi_id = g_quark_from_static_string ("roi-id");
+    q.model_name = g_quark_from_static_string ("model_name");
+    g_once_init_leave (&done, 1);
+  }
 }
 
 void
@@ -116,6 +140,16 @@ gst_dofa_custom_meta_register (void)
     gst_meta_register_custom (GST_DOFA_CUSTOM_META_NAME, tags, NULL, NULL, NULL);
     g_once_init_leave (&done, 1);
   }
+}
+
+static void
+set_interned_string (GstStructure * s, GQuark field, const gchar * str)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_value_init (&v, G_TYPE_STRING);
+  g_value_set_interned_string (&v, g_intern_string (str ? str : ""));
+  gst_structure_id_take_value (s, field, &v);
 }
 
 static void
@@ -134,8 +168,8 @@ set_top_k (GstStructure * s, const GstDofaClassificationMeta * m)
     g_value_set_double (&v, m->top_scores[i]);
     gst_value_array_append_and_take_value (&scores, &v);
   }
-  gst_structure_take_value (s, "top-ids", &ids);
-  gst_structure_take_value (s, "top-scores", &scores);
+  gst_structure_id_take_value (s, q.top_ids, &ids);
+  gst_structure_id_take_value (s, q.top_scores, &scores);
 }
 
 void
@@ -145,29 +179,32 @@ gst_dofa_classification_meta_mirror (GstBuffer * buffer, const GstDofaClassifica
   GstCustomMeta *custom;
   GstStructure *s;
   GstVideoRegionOfInterestMeta *roi;
+  GstStructure *param;
 
   g_return_if_fail (GST_IS_BUFFER (buffer) && m != NULL);
 
   gst_dofa_custom_meta_register ();
+  init_quarks ();
   custom = gst_buffer_add_custom_meta (buffer, GST_DOFA_CUSTOM_META_NAME);
   s = gst_custom_meta_get_structure (custom);
-  gst_structure_set (s,
-      "class-id", G_TYPE_INT, m->class_id,
-      "label", G_TYPE_STRING, m->label ? m->label : "",
-      "confidence", G_TYPE_DOUBLE, (gdouble) m->confidence,
-      "level", G_TYPE_INT, m->level,
-      "expected-accuracy", G_TYPE_DOUBLE, (gdouble) m->expected_accuracy,
-      "pre-ms", G_TYPE_DOUBLE, m->pre_ms,
-      "infer-ms", G_TYPE_DOUBLE, m->infer_ms,
-      "stale", G_TYPE_BOOLEAN, m->stale, "roi-id", G_TYPE_INT, m->roi_id, NULL);
+  /* Quarks and interned strings: no lookups and no copies per frame. */
+  gst_structure_id_set (s,
+      q.class_id, G_TYPE_INT, m->class_id,
+      q.confidence, G_TYPE_DOUBLE, (gdouble) m->confidence,
+      q.level, G_TYPE_INT, m->level,
+      q.expected_accuracy, G_TYPE_DOUBLE, (gdouble) m->expected_accuracy,
+      q.pre_ms, G_TYPE_DOUBLE, m->pre_ms,
+      q.infer_ms, G_TYPE_DOUBLE, m->infer_ms,
+      q.stale, G_TYPE_BOOLEAN, m->stale, q.roi_id, G_TYPE_INT, m->roi_id, NULL);
+  set_interned_string (s, q.label, m->label);
   set_top_k (s, m);
 
-  roi = gst_buffer_add_video_region_of_interest_meta (buffer, "classification", 0, 0, width, height);
+  roi = gst_buffer_add_video_region_of_interest_meta_id (buffer, q.classification, 0, 0, width, height);
   roi->id = GST_DOFA_FULL_FRAME_ROI_ID;
-  gst_video_region_of_interest_meta_add_param (roi, gst_structure_new ("classification",
-          "label", G_TYPE_STRING, m->label ? m->label : "",
-          "confidence", G_TYPE_DOUBLE, (gdouble) m->confidence,
-          "label_id", G_TYPE_INT, m->class_id,
-          "level", G_TYPE_INT, m->level,
-          "model_name", G_TYPE_STRING, model_name ? model_name : "", NULL));
+  param = gst_structure_new_id (q.classification,
+      q.confidence, G_TYPE_DOUBLE, (gdouble) m->confidence,
+      q.label_id, G_TYPE_INT, m->class_id, q.level, G_TYPE_INT, m->level, NULL);
+  set_interned_string (param, q.label, m->label);
+  set_interned_string (param, q.model_name, model_name);
+  gst_video_region_of_interest_meta_add_param (roi, param);
 }

@@ -35,7 +35,7 @@ typedef struct _GstDofaClassificationMeta GstDofaClassificationMeta;
  * GstDofaClassificationMeta:
  * @meta: parent #GstMeta
  * @class_id: most probable class
- * @label: its label (owned by the meta)
+ * @label: its label, an interned string (g_intern_string()): never freed
  * @confidence: its softmax probability, 0..1
  * @n_top: number of valid entries in @top_ids and @top_scores (1..GST_DOFA_MAX_TOP_K)
  * @top_ids: the top-k class ids, most probable first
@@ -52,7 +52,7 @@ struct _GstDofaClassificationMeta {
   GstMeta meta;
 
   gint class_id;
-  gchar *label;
+  const gchar *label;
   gfloat confidence;
   guint n_top;
   gint top_ids[GST_DOFA_MAX_TOP_K];
@@ -78,7 +78,7 @@ GstDofaClassificationMeta *gst_buffer_add_dofa_classification_meta (GstBuffer * 
 #define gst_buffer_get_dofa_classification_meta(b) \
   ((GstDofaClassificationMeta *) gst_buffer_get_meta ((b), GST_DOFA_CLASSIFICATION_META_API_TYPE))
 
-/* Sets the label (copied). */
+/* Sets the label (interned: labels are few and every frame carries one). */
 void gst_dofa_classification_meta_set_label (GstDofaClassificationMeta * meta, const gchar * label);
 
 /* Registers the "DofaClassification" custom meta (idempotent); call before

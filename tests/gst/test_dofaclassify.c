@@ -63,6 +63,7 @@ check_metas (GstBuffer * buf)
   fail_unless (m != NULL);
   fail_unless (m->class_id >= 0 && m->class_id < 10);
   fail_unless (m->label != NULL && m->label[0] != '\0');
+  fail_unless (m->label == g_intern_string (m->label));        /* documented: interned */
   fail_unless (m->confidence > 0.0f && m->confidence <= 1.0f);
   fail_unless (m->n_top >= 1 && m->top_ids[0] == m->class_id);
   fail_unless (m->level >= 0 && m->level < 3);
@@ -86,6 +87,7 @@ check_metas (GstBuffer * buf)
   fail_unless (param != NULL);
   fail_unless_equals_string (gst_structure_get_string (param, "label"), m->label);
   fail_unless (gst_structure_get_double (param, "confidence", &confidence));
+  fail_unless (gst_structure_get_string (param, "model_name")[0] != '\0');
   return m;
 }
 
