@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "latency_window.h"
+#include "measured_levels.h"
 #include "rtm.h"
 #include "rtm_group.h"
 #include "test_util.h"
@@ -467,6 +468,43 @@ START_TEST(lut_moves_up_after_a_window) {
   ck_assert_int_gt(e.level, low);
   // The window's p90 forgets the slow frames after ~27 frames, then one window of holding.
   ck_assert_int_ge(up_at - dropped_at, e.settings.window + 20);
+}
+END_TEST
+
+// A stream's first frame runs on cold caches, as does a level's first frame after
+// a switch: taken for the load, it sent the level down, and the hold of a forced
+// drop (up_move_hold.h) kept it there for 100 frames.
+START_TEST(a_slow_first_frame_does_not_move_the_level) {
+  for (uint64_t seed : {1, 2, 3, 4, 5}) {
+    Machine m(seed);
+    m.load = 0.8;  // steady p90 about L + pre: the table's level fits
+    Element e(six_levels(), with_target(30));
+    ck_assert_int_eq(e.level, 2);  // 22 <= 30 * 0.9 < 28
+    FrameCost f = m.run(e.levels, e.level);
+    f.infer_ms *= 3;
+    ck_assert(!e.rtm.update(f, e.settings).changed);
+    e.run(m, 200);
+    ck_assert_msg(e.changes == 0 && e.level == 2, "seed %d: %d changes, level %d", static_cast<int>(seed), e.changes,
+                  e.level);
+  }
+}
+END_TEST
+
+// A move judged against a cold first frame: the pre taken at the move (the median
+// of that one frame's) was 0.2 ms where later frames' is 0.03, and taking it out
+// of both sides left level 0's own time near 0, so e = 3 said that load does not
+// scale with the level. The smaller of the two pres is taken out.
+START_TEST(a_move_is_judged_with_the_smaller_pre) {
+  dofa::MeasuredLevels m;
+  m.reset({0.2, 0.5}, 30);
+  long long frame = 0;
+  m.push(1, 1.0, ++frame, 0.2);
+  m.entered(0, 1, 0.2, 10);
+  ck_assert(m.judging(0));
+  for (int i = 0; i < 30; ++i) m.push(0, 0.25, ++frame, 0.03);
+  ck_assert(!m.judging(0));
+  ck_assert(!m.prediction_fails());
+  ck_assert_double_lt(m.elasticity(), 2);  // log(0.22 / 0.97) / log(0.2 / 0.5) = 1.6
 }
 END_TEST
 
@@ -1086,6 +1124,8 @@ Suite* rtm_suite() {
   tcase_add_test(t, lut_load_drop);
   tcase_add_test(t, lut_stability);
   tcase_add_test(t, lut_moves_up_after_a_window);
+  tcase_add_test(t, a_slow_first_frame_does_not_move_the_level);
+  tcase_add_test(t, a_move_is_judged_with_the_smaller_pre);
   tcase_add_test(t, up_move_hold_backs_off);
   tcase_add_test(t, slow_tail_retries_back_off);
   tcase_add_test(t, lut_under_a_time_slice_load);

@@ -21,12 +21,13 @@ void MeasuredLevels::set_window(int window) {
   for (LatencyWindow& w : own_) w.set_capacity(window);
 }
 
-void MeasuredLevels::push(int level, double total_ms, long long frame) {
+void MeasuredLevels::push(int level, double total_ms, long long frame, double pre_ms) {
   LatencyWindow& w = own_[static_cast<size_t>(level)];
   w.push(total_ms);
   last_[static_cast<size_t>(level)] = frame;
   if (level == judged_level_ && w.size() == w.capacity()) {
-    const double to = w.percentile(0.9) - pre_ms_, from = from_p90_ - pre_ms_;
+    const double pre = std::min(pre_ms_, pre_ms);
+    const double to = w.percentile(0.9) - pre, from = from_p90_ - pre;
     const double e = to > 0 && from > 0 ? std::log(to / from) / std::log(latency_ms_[static_cast<size_t>(level)] / from_latency_ms_) : 0;
     if (e < kMinElasticity || e > kMaxElasticity) prediction_fails_ = true;
     else if (e >= kHoldsElasticity && e <= 1 / kHoldsElasticity) prediction_fails_ = false;

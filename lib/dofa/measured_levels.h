@@ -45,7 +45,11 @@ class MeasuredLevels {
   // latency_ms: each level's figure (RtmLevel::latency_p90_ms).
   void reset(const std::vector<double>& latency_ms, int window);
   void set_window(int window);
-  void push(int level, double total_ms, long long frame);
+  // pre_ms: the level-independent time now (rtm.h's median pre). A move is
+  // judged with the smaller of it and the one at the move: the few frames
+  // before a move at the start of a stream carry one-off costs, and taking out
+  // too much leaves the level's own time near 0 (e far above 1).
+  void push(int level, double total_ms, long long frame, double pre_ms);
   // The next frames run `level` instead of `from`; its old frames are dropped.
   // Once `level` has a full window the move is judged against `from`'s p90, or,
   // where `from` had fewer than `min_samples` frames or the moves since the last

@@ -192,7 +192,7 @@ RtmDecision Rtm::update(const FrameCost& frame, const RtmSettings& settings) {
   // Divided by the p90 of the level that ran it, so samples of every level estimate one s (DESIGN.md §5).
   st.slowdown.push(st.slowdown_of(frame));
   ++st.frames;
-  st.measured.push(frame.level, frame.pre_ms + frame.infer_ms, st.frames);
+  st.measured.push(frame.level, frame.pre_ms + frame.infer_ms, st.frames, st.pre.percentile(0.5));
   ++st.frames_since_change;
   st.up_hold.next_frame();
   return decide_after(settings, true);
@@ -233,12 +233,16 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
   const double budget = target > 0 ? target * (1 - kMargin) : kNoLimit;
   const double cap = st.accuracy_cap();
   const bool automatic = settings.fixed_level < 0;
+  const int min_samples = std::min(settings.window, kMinMeasuredFrames);
+  // A stream's first frames: the p90 of a few frames is their slowest, and a level's first
+  // frames run on cold caches (`dofa bench switch`: up to 2.75x its median). Until the window
+  // holds min_samples frames, lut and reactive go by the table, as before the first frame.
+  const bool starting = !st.group && static_cast<int>(st.slowdown.size()) < min_samples;
   // A fixed level needs no prediction (a few percentiles per frame, which show on a sub-ms level).
-  FramePrediction p = automatic ? st.prediction() : FramePrediction{};
+  FramePrediction p = automatic && !starting ? st.prediction() : FramePrediction{};
   // Where a move showed that load does not scale with the level (measured_levels.h),
   // other levels go as L^e from what the current level's own frames measured.
   const bool by_measure = automatic && st.measured.prediction_fails();
-  const int min_samples = std::min(settings.window, kMinMeasuredFrames);
   if (by_measure) {
     p.elasticity = st.measured.elasticity();
     p.reference_ms = levels[current].latency_p90_ms;
