@@ -876,8 +876,8 @@ classify_frame (GstDofaClassify * self, GstBuffer * buf)
   const double pre_ms = pre_ms_now ();
 
   // The stream's first frame carries one-off costs (the metas' registration, the first
-  // mappings; 0.2-0.6 ms where later frames take 0.03): as the p90 of a window of one, it
-  // would be taken for load.
+  // mappings; 0.2-0.6 ms where later frames take 0.03): kept out of the runtime manager's
+  // windows, where it would count as load.
   if (st->classified > 1)
     report (self, s, st->rtm->update ({c.level, pre_ms, c.infer_ms}, rs), c.level, buf, running);
 

@@ -109,7 +109,7 @@ struct Rtm::State {
   }
   double slowdown_of(const FrameCost& f) const { return f.infer_ms / levels[f.level].latency_p90_ms; }
   FramePrediction prediction() const { return {pre.percentile(0.9, 0), slowdown.percentile(0.9, 1)}; }
-  // T_eff = min(T, QoS target), T = 0 counting as no limit (issue 4 item 4).
+  // T_eff = min(T, QoS target), T = 0 counting as no limit.
   bool qos_binds(double qos_ms) const { return qos_ms > 0 && (settings.target_ms == 0 || qos_ms < settings.target_ms); }
   // accuracy-min alone caps the level at the fastest one meeting it (energy, DESIGN.md §5).
   double accuracy_cap_for(const RtmSettings& s) const {

@@ -45,7 +45,7 @@
 // with neither the most accurate level. Nothing fits T -> level 0 and
 // `unreachable`; T and accuracy-min in conflict -> latency wins, flagged.
 // fixed_level >= 0 turns the RTM off. Upstream QoS tightens the target:
-// T_eff = min(T, frame duration / proportion) (issue 4 item 4).
+// T_eff = min(T, frame duration / proportion).
 #pragma once
 
 #include <atomic>
@@ -61,8 +61,8 @@ enum class RtmPolicy { lut, reactive };
 const char* to_string(RtmPolicy policy);
 
 // 30 frames: 1 s at 30 fps, so one window is about the paper's ~50-image
-// reaction; its p90 (27th of 30) moves after 4 slow frames, well within the
-// 10-frame reaction of issue 4.
+// reaction; its p90 (27th of 30) moves after 4 slow frames, well within a
+// 10-frame reaction.
 constexpr int kRtmDefaultWindow = 30;
 
 struct RtmSettings {
@@ -150,8 +150,8 @@ class Rtm {
   static constexpr int kMinMeasuredFrames = 10;
   // lut, judging levels by measure: a move up to a level with no recent frames of its
   // own (a probe) waits this many times the hold of up_move_hold.h. Under a busy
-  // thread the probe mostly fails, and a failed probe is two changes (issue 4,
-  // stability: at most one per 100 frames).
+  // thread the probe mostly fails, and a failed probe is two changes (the stability
+  // bound: at most one per 100 frames).
   static constexpr int kProbeHoldFactor = 2;
 
   // Throws Error on an empty list, a bad value or bad settings.

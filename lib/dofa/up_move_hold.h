@@ -7,7 +7,7 @@
 // level, going back up to it waits kRetryFrames, doubled for every further
 // forced drop from it (at most kMaxDoublings times): a level whose p90 sits on
 // the boundary is retried ever more rarely, so at constant load there is at
-// most one change per kRetryFrames (issue 4, stability). A move up that then
+// most one change per kRetryFrames (the stability bound). A move up that then
 // lasts kProbationFactor times as long as it waited takes one drop off the
 // count, so a load that really went away is followed again at the normal
 // pace. (Dynamic-OFA's run.sh pins a level it moved up to and failed at;

@@ -1,7 +1,7 @@
 // dofa bench rtm: the runtime manager in a real pipeline (appsrc !
 // dofaclassify ! fakesink, unpaced, Fashion-MNIST test frames) while a pinned
-// `dofa load` thread starts on the CPU of its streaming thread (issue 4's
-// benchmarks; the paper's RTM reacts in ~50 frames, 1-2 s):
+// `dofa load` thread starts on the CPU of its streaming thread (the paper's
+// RTM reacts in ~50 frames, 1-2 s):
 //   oracle     each level's p90 (pre + infer) at a fixed level, without and with the load,
 //              the highest of kOracleRounds rounds: a level meets a target when it met it in
 //              every round

@@ -317,6 +317,16 @@ int cmd_bench(const std::vector<std::string>& args) {
         "          identity ! fakesink, timed the same way: GStreamer's own share).\n"
         "          --model (default: the built-in model) and --level-table choose the model; --device\n"
         "          cuda runs both on the GPU. The process runs pinned to --cpu (the first online CPU).\n"
+        "  rtm     the runtime manager in appsrc ! dofaclassify ! fakesink (--data, default fmnist:test;\n"
+        "          unpaced, the streaming thread on --cpu) when a busy thread pinned to the same CPU\n"
+        "          starts: the oracle (each level's p90 at a fixed level, idle and loaded, the highest of\n"
+        "          3 rounds of --oracle-frames, 150); frames until a new latency-ms takes effect; for lut\n"
+        "          and reactive (--window, 30) after the load step, reaction_frames, the share of the\n"
+        "          later --frames (450) within target and the level against the oracle's best; level\n"
+        "          changes per 100 frames at constant load; two elements in one group against the pair\n"
+        "          brute force over a pair oracle finds best. The target: the loaded p90 of the most\n"
+        "          accurate level (pair) that runs between the load's time slices, with the runtime\n"
+        "          manager's margins, or --target-ms. --model and --level-table choose the model.\n"
         "  Default spec %s, weights random:1, 1 thread.\n",
         kDefaultModel);
     return what.empty() && !o.help() ? 2 : 0;
