@@ -453,6 +453,27 @@ START_TEST(lut_stability_under_short_time_slices) {
 }
 END_TEST
 
+// The time-sliced load ends. Level 0's p90 never showed it, only its waits (one frame in 20-30);
+// the drops the load forced are forgiven once 100 frames in a row have not waited
+// (Rtm::kWaitFactor), where before the holds, doubled by every failed probe, kept the element
+// low for up to 3200 frames.
+START_TEST(lut_follows_a_time_slice_load_that_ends) {
+  const std::vector<RtmLevel> levels = builtin_fast_levels();
+  const double t = 3;  // under the load only the levels whose frames fit between the waits meet it
+  for (uint64_t seed = 61; seed <= 70; ++seed) {
+    Machine m = time_sliced(seed);
+    Element e(levels, with_target(t));
+    e.run(m, 1000);
+    ck_assert_msg(e.level <= 2, "seed %d: level %d under the load", static_cast<int>(seed), e.level);
+    m.burst_ms = 0;
+    int back = -1;
+    for (int i = 1; i <= 1000 && back < 0; ++i)
+      if (e.step(m).level == 5) back = i;
+    ck_assert_msg(back > 0 && back <= 300, "seed %d: back on level 5 after %d frames", static_cast<int>(seed), back);
+  }
+}
+END_TEST
+
 // A move up waits one window of frames that all want it; a move down does not wait.
 START_TEST(lut_moves_up_after_a_window) {
   Machine m(14);
@@ -1131,6 +1152,7 @@ Suite* rtm_suite() {
   tcase_add_test(t, lut_under_a_time_slice_load);
   tcase_add_test(t, lut_stability_under_a_time_slice_load);
   tcase_add_test(t, lut_stability_under_short_time_slices);
+  tcase_add_test(t, lut_follows_a_time_slice_load_that_ends);
   tcase_add_test(t, lut_under_a_time_slice_load_from_the_start);
   tcase_add_test(t, reactive_load_step);
   tcase_add_test(t, reactive_decides_once_per_window);

@@ -80,6 +80,11 @@ double MeasuredLevels::p90(int level, long long now, int min_samples) const {
   return w.percentile(0.9);
 }
 
+double MeasuredLevels::median(int level, int min_samples) const {
+  const LatencyWindow& w = own_[static_cast<size_t>(level)];
+  return w.size() < std::max(min_samples, 1) ? -1 : w.percentile(0.5);
+}
+
 int MeasuredLevels::count_above(int level, double ms) const { return own_[static_cast<size_t>(level)].count_above(ms); }
 
 }  // namespace dofa

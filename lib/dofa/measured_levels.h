@@ -65,6 +65,8 @@ class MeasuredLevels {
   // p90 of the level's own frames; -1 with fewer than `min_samples` of them or
   // when the newest is older than kMemoryFrames at frame `now`.
   double p90(int level, long long now, int min_samples) const;
+  // Median of the level's own frames; -1 with fewer than `min_samples` of them.
+  double median(int level, int min_samples) const;
   // How many of the level's own frames took longer than `ms`.
   int count_above(int level, double ms) const;
   bool prediction_fails() const { return prediction_fails_; }

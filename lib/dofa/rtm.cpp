@@ -95,6 +95,8 @@ struct Rtm::State {
   int reactive_up_windows = 0;  // reactive: windows in a row with head-room
   bool unreachable = false, conflict = false;
   bool held_by_qos = false;  // the last change was QoS's: the move back up is QoS's too
+  long long frames_since_wait = 1LL << 40;  // frames since the last one over kWaitFactor x its level's median
+  bool drops_with_waits = false;    // up_hold counts drops made while frames waited
 
   std::shared_ptr<RtmGroup> group;
   int member_id = -1;
@@ -186,6 +188,13 @@ RtmDecision Rtm::update(const FrameCost& frame, const RtmSettings& settings) {
   check_frame(frame, n);
   check_settings(settings, n);
   if (settings.window != st.settings.window) st.set_window(settings.window);  // this frame counts in the new window
+  const double median = st.measured.median(frame.level, kMinMeasuredFrames);  // of the level's own frames
+  const bool waited = median > 0 && frame.pre_ms + frame.infer_ms > kWaitFactor * median;
+  st.frames_since_wait = waited ? 0 : st.frames_since_wait + 1;
+  if (st.drops_with_waits && st.frames_since_wait >= UpMoveHold::kRetryFrames) {
+    st.up_hold.reset(n);  // the load that forced them has gone
+    st.drops_with_waits = false;
+  }
   st.pre.push(frame.pre_ms);
   st.infer.push(frame.infer_ms);
   st.total.push(frame.pre_ms + frame.infer_ms);
@@ -224,6 +233,7 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
     st.unreachable = st.conflict = st.held_by_qos = false;
     st.up_wanted_frames = st.reactive_up_windows = 0;
     st.up_hold.reset(static_cast<int>(levels.size()));
+    st.drops_with_waits = false;
   }
   const bool was_unreachable = st.unreachable;
 
@@ -399,7 +409,10 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
     else d.reason = RtmReason::load;
     st.held_by_qos = d.reason == RtmReason::qos;
     d.forced_by_load = next < current && (!fresh || by_group);
-    if (d.forced_by_load || missed) st.up_hold.forced_down(current, next);
+    if (d.forced_by_load || missed) {
+      st.up_hold.forced_down(current, next);
+      st.drops_with_waits = st.drops_with_waits || st.frames_since_wait < settings.window;
+    }
     else if (next > current && waited > 0) st.up_hold.moved_up(current, next, waited);
     ++st.switches;
     // A lut move is judged by the frames that follow it (measured_levels.h).
