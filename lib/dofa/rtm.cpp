@@ -96,7 +96,7 @@ struct Rtm::State {
   bool unreachable = false, conflict = false;
   bool held_by_qos = false;  // the last change was QoS's: the move back up is QoS's too
   long long frames_since_wait = 1LL << 40;  // frames since the last one over kWaitFactor x its level's median
-  bool drops_with_waits = false;    // up_hold counts drops made while frames waited
+  bool drops_with_waits = false;  // up_hold counts drops made while frames waited
 
   std::shared_ptr<RtmGroup> group;
   int member_id = -1;
@@ -412,8 +412,7 @@ RtmDecision Rtm::decide_after(const RtmSettings& settings, bool new_frame) {
     if (d.forced_by_load || missed) {
       st.up_hold.forced_down(current, next);
       st.drops_with_waits = st.drops_with_waits || st.frames_since_wait < settings.window;
-    }
-    else if (next > current && waited > 0) st.up_hold.moved_up(current, next, waited);
+    } else if (next > current && waited > 0) st.up_hold.moved_up(current, next, waited);
     ++st.switches;
     // A lut move is judged by the frames that follow it (measured_levels.h).
     // The median pre: its p90 under a busy thread holds the same waits as infer's.

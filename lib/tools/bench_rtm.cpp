@@ -95,9 +95,7 @@ int bench_rtm(const Options& o) {
   // The target: the loaded p90 of the most accurate level that runs between the load's time slices
   // (its loaded p90 within twice its idle one) with the RTM's margins, so that the load step forces
   // the levels above it down; the middle level's where none or every level does.
-  int between = -1;
-  for (int i = 0; i < n; ++i)
-    if (loaded[i] <= 2 * idle[i] && (between < 0 || levels.accuracy[i] > levels.accuracy[between])) between = i;
+  const int between = level_between_slices(levels, idle, loaded);
   const int target_level = between >= 0 && between < n - 1 ? between : mid;
   const double target = o.has("target-ms") ? o.get_double("target-ms", 0) : loaded[target_level] / rtm_fit_fraction();
   if (!(target > 0)) throw Error("--target-ms " + o.get("target-ms", "") + ": expected a time > 0");

@@ -137,14 +137,11 @@ double pair_loaded_p90(const Demo& d, int level) {
 
 Scenario run_group(Demo& d) {
   // Targets the pair can meet under the load, measured just before: a's with both at the
-  // most accurate level that runs between the load's time slices (its loaded p90 within
-  // twice its idle one; level 0 where none does), b's with both at the top level (at least
-  // 20 % looser).
+  // most accurate level that runs between the load's time slices (level 0 where none or
+  // every level does), b's with both at the top level (at least 20 % looser).
   const int top = d.levels.size() - 1;
-  int between = 0;
-  for (int i = 0; i < top; ++i)
-    if (d.loaded[size_t(i)] <= 2 * d.idle[size_t(i)] && d.levels.accuracy[size_t(i)] > d.levels.accuracy[size_t(between)])
-      between = i;
+  const int b = level_between_slices(d.levels, d.idle, d.loaded);
+  const int between = b >= 0 && b < top ? b : 0;
   const double ta = pair_loaded_p90(d, between) / kFit;
   const double tb = std::max(1.2 * ta, pair_loaded_p90(d, top) / kFit);
   const int half = d.n / 2;

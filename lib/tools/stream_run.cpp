@@ -284,4 +284,13 @@ std::vector<double> level_p90s(const GreyFrames& frames, const std::string& prop
   return p90;
 }
 
+int level_between_slices(const LevelInfo& levels, const std::vector<double>& idle, const std::vector<double>& loaded) {
+  int between = -1;
+  for (int i = 0; i < levels.size(); ++i)
+    if (loaded[size_t(i)] <= 2 * idle[size_t(i)] &&
+        (between < 0 || levels.accuracy[size_t(i)] > levels.accuracy[size_t(between)]))
+      between = i;
+  return between;
+}
+
 }  // namespace dofa::cli

@@ -92,6 +92,9 @@ LevelInfo level_info(const GreyFrames& frames, const std::string& properties, in
 // with several rounds (levels in turn in each) the highest of a level's rounds.
 std::vector<double> level_p90s(const GreyFrames& frames, const std::string& properties, int cpu, int levels, int n,
                                bool loaded, int rounds = 1);
+// The most accurate level whose frames run between a busy thread's time slices (its
+// loaded p90 within twice its idle one); -1 where none does.
+int level_between_slices(const LevelInfo& levels, const std::vector<double>& idle, const std::vector<double>& loaded);
 
 // The uninstalled plugin (build tree) unless GST_PLUGIN_PATH says otherwise; gst_init.
 void init_gstreamer();
