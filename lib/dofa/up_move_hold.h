@@ -10,8 +10,9 @@
 // most one change per kRetryFrames (the stability bound). A move up that then
 // lasts kProbationFactor times as long as it waited takes one drop off the
 // count, so a load that really went away is followed again at the normal
-// pace. (Dynamic-OFA's run.sh pins a level it moved up to and failed at;
-// ofa-facts §8.5.)
+// pace; the runtime manager also clears the counts once frames stop waiting
+// out another thread's time slices (Rtm::kWaitFactor). (Dynamic-OFA's run.sh
+// pins a level it moved up to and failed at; ofa-facts §8.5.)
 #pragma once
 
 #include <vector>
