@@ -213,7 +213,7 @@ struct Overhead {
 // turn (negotiation, the first frame of a level in a thread) are left out. `element` is the
 // launch text between appsrc and fakesink. Adds each frame's times to `element_ms` and `engine_ms`.
 void run_in_turns(const ModelOptions& mo, int level, const Frame& f, int frames, const std::string& element,
-                       std::vector<double>& element_ms, std::vector<double>& engine_ms) {
+                  std::vector<double>& element_ms, std::vector<double>& engine_ms) {
   const std::string launch = "appsrc name=src format=time ! video/x-raw,format=" + std::string(format_name(f.format)) +
                              ",width=" + std::to_string(f.width) + ",height=" + std::to_string(f.height) +
                              ",framerate=30/1 ! " + element + " ! fakesink sync=false";

@@ -34,11 +34,6 @@ namespace dofa::cli {
 
 namespace {
 
-// Rounds of the oracle (levels, and pairs for the group): a level whose frames fit between the
-// busy thread's time slices in one round may not in the next (its p90 steps from L to L + the
-// wait), and the runtime manager keeps a level only while its window meets the target.
-constexpr int kOracleRounds = 3;
-
 // The most accurate level whose p90 meets the target (-1: none).
 int best_fitting(const LevelInfo& lv, const std::vector<double>& p90, double target) {
   int best = -1;

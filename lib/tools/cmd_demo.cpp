@@ -122,12 +122,12 @@ Scenario run_load(Demo& d) {
 }
 
 // The larger p90 of two elements at one level with the busy thread, all on `cpu`: the
-// highest of three rounds, as for the levels' p90s.
+// highest of kOracleRounds rounds, as for the levels' p90s.
 double pair_loaded_p90(const Demo& d, int level) {
   BusyLoad load(1, {d.cpu});
   const std::string props = d.props + " level=" + std::to_string(level);
   double p90 = 0;
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < kOracleRounds; ++round) {
     StreamRun run(d.frames, {{"a", props, 100, d.cpu}, {"b", props, 100, d.cpu}});
     const auto r = run.run();
     p90 = std::max({p90, p90_total_ms({r[0], kWarmupFrames}), p90_total_ms({r[1], kWarmupFrames})});
@@ -348,10 +348,8 @@ int cmd_demo(const std::vector<std::string>& args) {
     report(run_fixed(d, level));
   } else {
     std::fprintf(stderr, "demo: each level's p90 on CPU %d, without and with the load\n", d.cpu);
-    // Three rounds, the highest of each level's: a level whose frames fit between the load's
-    // time slices in one round may not in the next.
-    d.loaded = level_p90s(d.frames, d.props, d.cpu, nl, 150, true, 3);
-    d.idle = level_p90s(d.frames, d.props, d.cpu, nl, 150, false, 3);
+    d.loaded = level_p90s(d.frames, d.props, d.cpu, nl, 150, true, kOracleRounds);
+    d.idle = level_p90s(d.frames, d.props, d.cpu, nl, 150, false, kOracleRounds);
     if (which == "all" || which == "target") report(run_target(d));
     if (which == "all" || which == "load") report(run_load(d));
     if (which == "all" || which == "group") report(run_group(d));

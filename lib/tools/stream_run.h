@@ -87,6 +87,11 @@ struct LevelInfo {
 };
 // Starts the element with `properties` on 5 frames. Throws Error for fewer than 2 levels.
 LevelInfo level_info(const GreyFrames& frames, const std::string& properties, int cpu);
+// Rounds of an oracle (levels, pairs of elements), the highest p90 of each kept: a level whose
+// frames fit between a busy thread's time slices in one round may not in the next (its p90 steps
+// from L to L + the wait), and the runtime manager keeps a level only while its window meets the
+// target.
+constexpr int kOracleRounds = 3;
 // p90 of pre + infer at each fixed level 0..levels-1 over n frames (the
 // first kWarmupFrames left out), under one busy thread on `cpu` when `loaded`;
 // with several rounds (levels in turn in each) the highest of a level's rounds.
