@@ -131,7 +131,7 @@ if el:
     print("| preprocess: largest GPU - CPU difference (levels of 255) | | %.2f | |" % el["gpu_max_diff"])
     for ov in el["overhead"]:
         print("| element fps, %s, level %d (element / engine) | | %.1f / %.1f | |" % (
-            ov["input"], el["level"], ov["element_fps"], ov["engine_fps"]))
+            ov["input"], ov["level"], ov["element_fps"], ov["engine_fps"]))
     if not el["overhead"]:
         print("| element fps | not measured (%s) | | |" % el.get("overhead_skipped", "?"))
 print("\nfailed steps: %d" % nfailed)
