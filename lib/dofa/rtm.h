@@ -153,7 +153,7 @@ class Rtm {
   // thread the probe mostly fails, and a failed probe is two changes (the stability
   // bound: at most one per 100 frames).
   static constexpr int kProbeHoldFactor = 2;
-  // lut: a frame over this many times the window's median waited out another thread's
+  // lut: a frame over this many times its level's own median waited out another thread's
   // time slice. Drops made while frames waited are forgiven (up_move_hold.h) once
   // UpMoveHold::kRetryFrames frames in a row have not: a time-sliced load shows as such
   // waits even on a level whose p90 it spares (one frame in 20-30 of level 0 here), so
